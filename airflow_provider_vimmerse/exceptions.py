@@ -1,0 +1,145 @@
+"""
+Errors raised by the Vimmerse provider.
+
+Every class derives from :class:`VimmerseError` (itself an ``AirflowException``), so a DAG
+author can catch all of them at once or exactly the case they mean. Messages never contain
+the API key.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException
+
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.story import VimmerseStory
+
+
+class VimmerseError(AirflowException):
+    """Base class of every error raised by the Vimmerse provider."""
+
+
+class VimmerseInvalidParameterError(VimmerseError, ValueError):
+    """
+    A parameter was rejected on the client, before any request was sent.
+
+    :param field: name of the offending parameter.
+    :param value: the value that was given.
+    :param allowed: what would have been accepted, in words.
+    """
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        super().__init__(f"Invalid value for {field!r}: {shown}. Allowed: {allowed}.")
+
+
+class VimmerseConfigurationError(VimmerseError):
+    """The Airflow connection is missing something the provider needs (for example the API key)."""
+
+
+class VimmerseApiError(VimmerseError):
+    """
+    The API answered with an error status.
+
+    :param status_code: the HTTP status.
+    :param code: the service's error code (``message`` of the body), when it sent one.
+    :param detail: the field-level ``detail`` list of a 422 answer, when present.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        detail: list[Any] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.detail = detail or []
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class VimmerseBadRequestError(VimmerseApiError):
+    """HTTP 400: the service refused the request."""
+
+
+class VimmerseAuthenticationError(VimmerseApiError):
+    """HTTP 401/403: the API key is missing or was not accepted."""
+
+
+class VimmerseInsufficientCreditError(VimmerseApiError):
+    """HTTP 402: the account does not have enough credits; nothing was created."""
+
+
+class VimmerseNotFoundError(VimmerseApiError):
+    """HTTP 404: no such story."""
+
+
+class VimmerseUnprocessableError(VimmerseApiError):
+    """HTTP 422: the service's own validation failed; ``detail`` names the fields."""
+
+
+class VimmerseRateLimitedError(VimmerseApiError):
+    """HTTP 429, still returned after the configured retries."""
+
+
+class VimmerseServerError(VimmerseApiError):
+    """HTTP 5xx, still returned after the configured retries (or on a create that is never retried)."""
+
+
+class VimmerseTransportError(VimmerseError):
+    """The service could not be reached, or the connection broke, after the configured retries."""
+
+
+class VimmerseStoryMayExistError(VimmerseTransportError):
+    """
+    A request that creates or charges may have reached the service, but no answer came back.
+
+    It is not retried automatically, because retrying could create (and bill) a second story.
+    Check the account for the story before submitting again.
+    """
+
+
+class VimmerseResponseError(VimmerseError):
+    """The service answered 2xx with a body that is not the documented ``{"data": {...}}`` envelope."""
+
+
+class VimmerseStoryFailedError(VimmerseError):
+    """
+    The story reached status ``fail``.
+
+    :param story: the story as last seen, with the service's ``message`` and ``failed_medias``.
+    """
+
+    def __init__(self, story: VimmerseStory) -> None:
+        self.story = story
+        reason = story.message or "no reason given"
+        failed = f"; failed scenes: {len(story.failed_medias)}" if story.failed_medias else ""
+        super().__init__(f"Story {story.id} failed: {reason}{failed}")
+
+
+class VimmerseWaitTimeoutError(VimmerseError):
+    """The story did not reach a terminal status before the wait deadline. The story itself is untouched."""
+
+    def __init__(self, story_id: str, timeout: float, progress: int | None = None) -> None:
+        self.story_id = story_id
+        self.timeout = timeout
+        self.progress = progress
+        at = f" (last progress {progress}%)" if progress is not None else ""
+        super().__init__(
+            f"Story {story_id} did not finish within {timeout:g}s{at}. "
+            "It may still be running on the service; it was not cancelled."
+        )
+
+
+class VimmerseDownloadError(VimmerseError):
+    """A video download failed; no file was left at the destination."""

@@ -1,0 +1,104 @@
+"""SQLite persistence for sandbox stories, their pending work, and the credit balance."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, data TEXT NOT NULL, job TEXT);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+class Store:
+    """
+    Stories (as the JSON the API returns), the job each is running, and counters.
+
+    :param path: the SQLite file.
+    :param credits: the starting balance, used only when the database is new.
+    """
+
+    def __init__(self, path: Path, credits: int) -> None:
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('credits', ?)", (credits,))
+        self._db.execute("INSERT OR IGNORE INTO meta VALUES ('stories_created', 0)")
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def counter(self, key: str) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_credits(self, value: int) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE meta SET value = ? WHERE key = 'credits'", (value,))
+
+    def charge(self, cost: int, story: dict[str, Any], job: dict[str, Any] | None, *, new: bool) -> bool:
+        """
+        Take ``cost`` credits and save the story with its job, atomically.
+
+        :return: False (and nothing changed) when the balance cannot pay.
+        """
+        with self._tx() as db:
+            balance = db.execute("SELECT value FROM meta WHERE key = 'credits'").fetchone()[0]
+            if balance < cost:
+                return False
+            db.execute("UPDATE meta SET value = value - ? WHERE key = 'credits'", (cost,))
+            if new:
+                db.execute("UPDATE meta SET value = value + 1 WHERE key = 'stories_created'")
+            story["used_credits"] = int(story.get("used_credits") or 0) + cost
+            db.execute(
+                "INSERT OR REPLACE INTO stories VALUES (?, ?, ?)",
+                (story["id"], json.dumps(story), json.dumps(job) if job else None),
+            )
+            return True
+
+    def get(self, story_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT data FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def job(self, story_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT job FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def save(self, story: dict[str, Any], *, finish_job: bool = False) -> None:
+        """Write the story; ``finish_job`` also clears its pending job."""
+        with self._tx() as db:
+            if finish_job:
+                db.execute("UPDATE stories SET data = ?, job = NULL WHERE id = ?", (json.dumps(story), story["id"]))
+            else:
+                db.execute("UPDATE stories SET data = ? WHERE id = ?", (json.dumps(story), story["id"]))
+
+    def delete(self, story_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM stories WHERE id = ?", (story_id,)).rowcount > 0
+
+    def pending(self) -> list[str]:
+        """Ids of stories whose job had not finished (e.g. when the sandbox stopped)."""
+        with self._lock:
+            return [row[0] for row in self._db.execute("SELECT id FROM stories WHERE job IS NOT NULL")]
