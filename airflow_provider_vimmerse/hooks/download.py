@@ -22,7 +22,7 @@ from airflow_provider_vimmerse.exceptions import VimmerseDownloadError
 
 log = logging.getLogger(__name__)
 
-CHUNK_SIZE = 1024 * 1024
+CHUNK_SIZE = 512 * 1024
 MAX_REDIRECTS = 5
 
 

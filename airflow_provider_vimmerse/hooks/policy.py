@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
@@ -108,7 +108,7 @@ class ConnectionSettings:
     """
 
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     timeout: float = 60.0
     connect_timeout: float = 10.0
     verify_ssl: bool = True

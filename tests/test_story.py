@@ -1,0 +1,56 @@
+"""The typed story object: tolerant parsing of what the service sends."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_vimmerse.exceptions import VimmerseResponseError
+from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
+
+
+def test_full_story_is_parsed_and_keeps_unknown_fields():
+    story = VimmerseStory.from_api(
+        {
+            "id": "abc",
+            "status": "success",
+            "progress_percentage": 100,
+            "video_url": "https://cdn/x.mp4",
+            "used_credits": 12,
+            "created_at": "2025-09-02 17:20:48.587526+00:00",
+            "updated_at": "2025-09-02 17:25:00+00:00",
+            "is_transition": "Yes",
+            "medias": [{"media_id": "m1"}],
+            "failed_medias": [],
+            "storyboard": {"scenes": []},
+            "brand_new_field": {"x": 1},
+        }
+    )
+    assert story.status is VimmerseStoryStatus.SUCCESS and story.status.is_terminal
+    assert story.created_at.year == 2025 and story.created_at.minute == 20
+    assert story.is_transition is True
+    assert story.raw["brand_new_field"] == {"x": 1}
+    assert story.summary()["video_url"] == "https://cdn/x.mp4"
+
+
+def test_minimal_story_gets_neutral_defaults():
+    story = VimmerseStory.from_api({"id": "abc", "status": "processing"})
+    assert story.progress_percentage == 0 and story.video_url == "" and story.medias == []
+    assert story.used_credits is None and story.created_at is None and story.is_transition is None
+    assert not story.status.is_terminal
+
+
+@pytest.mark.parametrize(("wire", "expected"), [(True, True), (False, False), ("No", False), ("yes", True), ("?", None)])
+def test_is_transition_accepts_both_forms(wire, expected):
+    assert VimmerseStory.from_api({"id": "a", "status": "new", "is_transition": wire}).is_transition is expected
+
+
+def test_unknown_status_is_not_terminal():
+    status = VimmerseStoryStatus.parse("queued")
+    assert status is VimmerseStoryStatus.UNKNOWN and not status.is_terminal
+    assert VimmerseStoryStatus.parse("FAIL").is_terminal
+
+
+@pytest.mark.parametrize("data", [None, [], {"status": "new"}, {"id": ""}])
+def test_data_without_an_id_is_a_response_error(data):
+    with pytest.raises(VimmerseResponseError):
+        VimmerseStory.from_api(data)
