@@ -49,12 +49,16 @@ def story_body(story_id: str = "story-1", status: str = "new", **fields: Any) ->
 
 
 class RecordingServer:
-    """Answers requests from ``replies`` in order, then with ``default``; records them in ``requests``."""
+    """
+    Answers a request from ``routes`` (by exact path), else from ``replies`` in order, else with
+    ``default``; records every request in ``requests``.
+    """
 
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.replies: list[Reply] = []
         self.default = Reply(body=story_body())
+        self.routes: dict[str, Reply] = {}
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,7 +73,7 @@ class RecordingServer:
                 owner.requests.append(
                     Recorded(self.command, self.path, dict(self.headers.items()), body, self.client_address[1])
                 )
-                reply = owner.replies.pop(0) if owner.replies else owner.default
+                reply = owner.routes.get(self.path) or (owner.replies.pop(0) if owner.replies else owner.default)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:

@@ -278,13 +278,13 @@ def create_app(state: SandboxState) -> FastAPI:
     ) -> dict[str, Any]:
         if visibility_status is not None:
             _checked(p.choice, "visibility_status", visibility_status, p.VISIBILITY_STATUSES)
-        story = story_or_404(story_id)
         changes = {"title": title, "description": description, "visibility_status": visibility_status, "webhook_url": webhook_url}
-        story.update({k: v for k, v in changes.items() if v is not None})
+        changes = {k: v for k, v in changes.items() if v is not None}
         if storyboard:
-            story["storyboard"] = storyboard_or_400(storyboard)
-        story["updated_at"] = _now()
-        store.save(story)
+            changes["storyboard"] = storyboard_or_400(storyboard)
+        story = store.update(story_id, changes | {"updated_at": _now()})
+        if story is None:
+            raise ApiError(404, "NOT_FOUND")
         return {"data": story}
 
     @app.delete("/story/{story_id}", dependencies=auth)

@@ -168,8 +168,7 @@ class Pipeline:
         else:
             story.update(status="success", progress_percentage=100)
         story["updated_at"] = _now()
-        self.store.save(story, finish_job=True)
-        if story.get("webhook_url"):
+        if self.store.save(story, finish_job=True) and story.get("webhook_url"):
             threading.Thread(target=self._notify, args=(story,), daemon=True).start()
 
     def _notify(self, story: dict[str, Any]) -> None:
@@ -229,7 +228,8 @@ class _Job:
         fraction = (self.stage_index + done / max(1, total)) / len(self.stages)
         self.story["progress_percentage"] = min(99, int(fraction * 100))
         self.story["updated_at"] = _now()
-        self.p.store.save(self.story)
+        if not self.p.store.save(self.story):
+            raise _Stopped  # the story was deleted while rendering
 
     @property
     def board(self) -> dict[str, Any]:

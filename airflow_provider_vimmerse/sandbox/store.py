@@ -10,6 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+# Fields a user changes with PUT /story/{id}; the pipeline never overwrites them.
+USER_FIELDS = ("title", "description", "visibility_status", "webhook_url")
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, data TEXT NOT NULL, job TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -86,13 +89,32 @@ class Store:
             row = self._db.execute("SELECT job FROM stories WHERE id = ?", (story_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
-    def save(self, story: dict[str, Any], *, finish_job: bool = False) -> None:
-        """Write the story; ``finish_job`` also clears its pending job."""
+    def save(self, story: dict[str, Any], *, finish_job: bool = False) -> bool:
+        """
+        Write a story from the pipeline, keeping fields the user may have changed meanwhile (PUT).
+
+        :param finish_job: also clear its pending job.
+        :return: False when the story was deleted meanwhile (nothing is written).
+        """
         with self._tx() as db:
-            if finish_job:
-                db.execute("UPDATE stories SET data = ?, job = NULL WHERE id = ?", (json.dumps(story), story["id"]))
-            else:
-                db.execute("UPDATE stories SET data = ? WHERE id = ?", (json.dumps(story), story["id"]))
+            row = db.execute("SELECT data FROM stories WHERE id = ?", (story["id"],)).fetchone()
+            if row is None:
+                return False
+            current = json.loads(row[0])
+            story.update({key: current[key] for key in USER_FIELDS if key in current})
+            job_sql = ", job = NULL" if finish_job else ""
+            db.execute(f"UPDATE stories SET data = ?{job_sql} WHERE id = ?", (json.dumps(story), story["id"]))
+            return True
+
+    def update(self, story_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Apply a user's changes (PUT) atomically; return the story, or None if there is none."""
+        with self._tx() as db:
+            row = db.execute("SELECT data FROM stories WHERE id = ?", (story_id,)).fetchone()
+            if row is None:
+                return None
+            story = json.loads(row[0]) | changes
+            db.execute("UPDATE stories SET data = ? WHERE id = ?", (json.dumps(story), story_id))
+            return story
 
     def delete(self, story_id: str) -> bool:
         with self._tx() as db:
