@@ -143,3 +143,24 @@ class VimmerseWaitTimeoutError(VimmerseError):
 
 class VimmerseDownloadError(VimmerseError):
     """A video download failed; no file was left at the destination."""
+
+
+class VimmersePollingError(VimmerseError):
+    """
+    The story's status could not be read (repeated poll errors). The story itself may still be
+    running on the service; it was not cancelled.
+    """
+
+
+class VimmerseTriggerEventError(VimmerseError):
+    """A deferred task resumed with a missing or malformed trigger event."""
+
+
+# Errors after which the next status poll may well succeed; anything else (a rejected key, an
+# unknown story) ends a wait at once.
+TRANSIENT_POLL_ERRORS: tuple[type[VimmerseError], ...] = (
+    VimmerseTransportError,
+    VimmerseServerError,
+    VimmerseRateLimitedError,
+    VimmerseResponseError,
+)

@@ -36,6 +36,21 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [
+                    "airflow_provider_vimmerse.operators.story",
+                    "airflow_provider_vimmerse.operators.download",
+                ],
+            }
+        ],
+        "sensors": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_vimmerse.sensors.story"]}],
+        "triggers": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_vimmerse.triggers.story"]}],
+        "extra-links": [
+            "airflow_provider_vimmerse.links.story.VimmerseVideoLink",
+            "airflow_provider_vimmerse.links.story.VimmerseStoryLink",
+        ],
         "connection-types": [
             {
                 "connection-type": "vimmerse",

@@ -8,6 +8,7 @@ as it travels on the wire (form fields are strings).
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import re
@@ -180,9 +181,21 @@ def url_list(field: str, values: Any) -> list[str]:
     return [http_url(field, value) for value in values]
 
 
+def _parse_structured(value: str | bytes) -> Any:
+    """JSON text, or the Python literal Jinja renders for a dict or list (single quotes, True/None)."""
+    try:
+        return json.loads(value)
+    except ValueError as err:
+        try:
+            return ast.literal_eval(value.decode() if isinstance(value, bytes) else value)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise err from None
+
+
 def storyboard(value: Any, field: str = "storyboard") -> str:
     """
-    Check a storyboard (a dict, or its JSON text) and return it as JSON text.
+    Check a storyboard (a dict, its JSON text, or the Python literal a Jinja template renders)
+    and return it as JSON text.
 
     It must be an object with a non-empty ``scenes`` list of objects; ``characters``,
     ``environments`` and ``objects``, when present, are lists of objects; ``music``, when
@@ -191,9 +204,9 @@ def storyboard(value: Any, field: str = "storyboard") -> str:
     allowed = "a JSON object with a non-empty 'scenes' list (and optional characters, environments, objects, music)"
     if isinstance(value, (str, bytes)):
         try:
-            value = json.loads(value)
+            value = _parse_structured(value)
         except ValueError as err:
-            raise _invalid(field, f"<malformed JSON: {err.msg} at position {err.pos}>", allowed) from None
+            raise _invalid(field, f"<malformed JSON: {getattr(err, 'msg', err)}>", allowed) from None
     if not isinstance(value, Mapping):
         raise _invalid(field, value, allowed)
     for key in STORYBOARD_LIST_KEYS:
@@ -211,9 +224,9 @@ def scenes(value: Any) -> str:
     """Check per-scene inputs for animation (a list of objects, or its JSON text) and return JSON text."""
     if isinstance(value, (str, bytes)):
         try:
-            value = json.loads(value)
+            value = _parse_structured(value)
         except ValueError as err:
-            raise _invalid("scenes", f"<malformed JSON: {err.msg}>", "a JSON list of scene objects") from None
+            raise _invalid("scenes", f"<malformed JSON: {getattr(err, 'msg', err)}>", "a JSON list of scene objects") from None
     if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
         raise _invalid("scenes", value, "a JSON list of scene objects")
     return json.dumps(value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +14,12 @@ from typing import Any
 import pytest
 import requests
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="vimmerse-tests-airflow-"))
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="vimmerse-tests-airflow-"))
+os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+(_AIRFLOW_HOME / "dags").mkdir()
 
 from airflow_provider_vimmerse.sandbox.pipeline import SandboxConfig  # noqa: E402
 from airflow_provider_vimmerse.sandbox.server import SandboxServer  # noqa: E402
@@ -36,6 +42,13 @@ def stats(server: SandboxServer) -> dict[str, Any]:
 
 def add_fault(server: SandboxServer, **spec: Any) -> None:
     requests.post(f"{server.url}/_sandbox/faults", json=spec, timeout=5).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata database in the tests' own AIRFLOW_HOME (for DAG runs)."""
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    return _AIRFLOW_HOME
 
 
 @pytest.fixture

@@ -22,7 +22,13 @@ from urllib3.exceptions import NewConnectionError
 
 from airflow.sdk import BaseHook
 from airflow_provider_vimmerse import params as p
-from airflow_provider_vimmerse.exceptions import VimmerseError, VimmerseStoryFailedError, VimmerseWaitTimeoutError
+from airflow_provider_vimmerse.exceptions import (
+    TRANSIENT_POLL_ERRORS,
+    VimmerseError,
+    VimmersePollingError,
+    VimmerseStoryFailedError,
+    VimmerseWaitTimeoutError,
+)
 from airflow_provider_vimmerse.hooks import download as _download
 from airflow_provider_vimmerse.hooks.policy import (
     ConnectionSettings,
@@ -463,35 +469,52 @@ class VimmerseHook(_VimmerseHookBase):
         *,
         poll_interval: float = 30.0,
         timeout: float | None = None,
-        on_poll: Callable[[VimmerseStory], None] | None = None,
+        max_poll_errors: int = 5,
     ) -> VimmerseStory:
         """
-        Poll a story until it reaches a terminal status.
+        Poll a story until it reaches a terminal status, logging progress when it changes.
 
         :param poll_interval: seconds between polls.
         :param timeout: seconds to wait at most (``None``: no limit).
-        :param on_poll: called with the story after every poll.
+        :param max_poll_errors: consecutive failed polls tolerated (each after the request's own retries).
         :return: the story in ``success``.
         :raises VimmerseStoryFailedError: the story reached ``fail``.
         :raises VimmerseWaitTimeoutError: the deadline passed; the story is left running.
+        :raises VimmersePollingError: polling kept failing; the story may still be running.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        last_progress: tuple[VimmerseStoryStatus, int] | None = None
+        last_seen: tuple[VimmerseStoryStatus, int] | None = None
+        errors = 0
         while True:
-            story = self.get_story(story_id)
-            if on_poll is not None:
-                on_poll(story)
-            progress = (story.status, story.progress_percentage)
-            if progress != last_progress:
-                self.log.info("story %s: %s %d%%", story.id, story.status.value, story.progress_percentage)
-                last_progress = progress
-            if story.status is VimmerseStoryStatus.SUCCESS:
-                return story
-            if story.status is VimmerseStoryStatus.FAIL:
-                raise VimmerseStoryFailedError(story)
-            if deadline is not None and time.monotonic() + poll_interval > deadline:
-                raise VimmerseWaitTimeoutError(story_id, timeout or 0, story.progress_percentage)
-            self._sleep(poll_interval)
+            try:
+                story = self.get_story(story_id)
+            except TRANSIENT_POLL_ERRORS as err:
+                errors += 1
+                self.log.warning("Polling story %s failed (%d/%d): %s", story_id, errors, max_poll_errors, err)
+                if errors > max_poll_errors:
+                    raise VimmersePollingError(
+                        f"Could not read the status of story {story_id}: {err} "
+                        "The story may still be running on the service; it was not cancelled."
+                    ) from None
+            else:
+                errors = 0
+                self.log.debug("Polled story %s: %s %d%%", story.id, story.status.value, story.progress_percentage)
+                if (story.status, story.progress_percentage) != last_seen:
+                    self.log.info("story %s: %s %d%%", story.id, story.status.value, story.progress_percentage)
+                    last_seen = (story.status, story.progress_percentage)
+                if story.status is VimmerseStoryStatus.SUCCESS:
+                    return story
+                if story.status is VimmerseStoryStatus.FAIL:
+                    raise VimmerseStoryFailedError(story)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise VimmerseWaitTimeoutError(story_id, timeout or 0, last_seen[1] if last_seen else None)
+            pause = poll_interval * min(2**errors, 8)
+            self._sleep(pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic())))
+
+    def story_url(self, story_id: str) -> str | None:
+        """The story's page, when the connection sets ``story_url_template``."""
+        template = self.settings.story_url_template
+        return template.format(story_id=p.story_id(story_id)) if template else None
 
     def download_video(self, url: str, destination: str, **kwargs: Any) -> _download.DownloadResult:
         """

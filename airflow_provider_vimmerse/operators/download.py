@@ -1,0 +1,128 @@
+"""Download a finished story video to a local path or any Airflow object storage URI."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import asdict
+import tempfile
+import uuid
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import BaseOperator
+from airflow.sdk import Asset, AssetAlias
+
+from airflow_provider_vimmerse import params as p
+from airflow_provider_vimmerse.exceptions import VimmerseDownloadError, VimmerseInvalidParameterError
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.story import VimmerseStoryStatus
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, ObjectStoragePath
+
+LOCAL_PROTOCOLS = ("", "file", "local")
+
+
+def destination_uri(destination: str) -> str:
+    """The URI an Asset names for a destination: ``file://`` for local paths, the URI itself otherwise."""
+    return Path(destination).absolute().as_uri() if "://" not in destination else destination
+
+
+def _storage_path(destination: Any) -> ObjectStoragePath:
+    from airflow.sdk import ObjectStoragePath
+
+    if not isinstance(destination, str) or not destination.strip() or "\0" in destination:
+        raise VimmerseInvalidParameterError("destination", destination, "a file path or an object storage URI")
+    try:
+        return ObjectStoragePath(destination.strip())
+    except Exception as err:
+        raise VimmerseInvalidParameterError(
+            "destination", destination, f"a file path or an object storage URI ({type(err).__name__}: {err})"
+        ) from None
+
+
+class VimmerseDownloadVideoOperator(BaseOperator):
+    """
+    Download a story's video to ``destination``.
+
+    The download streams in chunks (constant memory), resumes with HTTP ``Range`` after a dropped
+    connection, checks the length, and lands atomically: no partial file is ever visible at the
+    destination. The API key is sent only to the API host, never to a video CDN.
+
+    The destination is published as an Asset: ``Asset(destination)`` when it is a fixed absolute
+    path or URI, otherwise the alias ``vimmerse-video:<destination template>``, which resolves to
+    the rendered destination on each run. Downstream DAGs can be scheduled on either.
+
+    :param destination: local path or object storage URI (``file://``, ``s3://``, ...), templated.
+    :param story_id: the story whose ``video_url`` to fetch (templated); the story must be ``success``.
+    :param video_url: a video URL to fetch instead of looking the story up (templated).
+    :param vimmerse_conn_id: the ``vimmerse`` connection.
+    :param max_resumes: how many times a dropped download is resumed.
+    :return: ``{"path", "bytes", "sha256", "story_id"}``.
+    """
+
+    template_fields: Sequence[str] = ("destination", "story_id", "video_url", "vimmerse_conn_id")
+    ui_color = "#f0e6ff"
+
+    def __init__(
+        self,
+        *,
+        destination: str,
+        story_id: str | None = None,
+        video_url: str | None = None,
+        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        max_resumes: int = 3,
+        **kwargs: Any,
+    ) -> None:
+        if "outlets" not in kwargs:
+            static = "{{" not in destination and ("://" in destination or Path(destination).is_absolute())
+            kwargs["outlets"] = [Asset(destination_uri(destination)) if static else AssetAlias(f"vimmerse-video:{destination}")]
+        super().__init__(**kwargs)
+        self.destination = destination
+        self.story_id = story_id
+        self.video_url = video_url
+        self.vimmerse_conn_id = vimmerse_conn_id
+        self.max_resumes = max_resumes
+
+    @cached_property
+    def hook(self) -> VimmerseHook:
+        return VimmerseHook(self.vimmerse_conn_id)
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        target = _storage_path(self.destination)
+        story_id = None if self.story_id in (None, "") else p.story_id(self.story_id)
+        if self.video_url:
+            url = p.http_url("video_url", self.video_url)
+        elif story_id:
+            story = self.hook.get_story(story_id)
+            if story.status is not VimmerseStoryStatus.SUCCESS or not story.video_url:
+                raise VimmerseDownloadError(
+                    f"Story {story_id} has no video to download yet (status {story.status.value})."
+                )
+            url = story.video_url
+        else:
+            raise VimmerseInvalidParameterError("story_id", None, "a story id, or video_url")
+
+        if target.protocol in LOCAL_PROTOCOLS:
+            result = asdict(self.hook.download_video(url, target.path, max_resumes=self.max_resumes))
+        else:
+            result = self._download_to_object_storage(url, target)
+        self.log.info("Downloaded %s bytes to %s (sha256 %s).", result["bytes"], result["path"], result["sha256"])
+        self._record_asset(context, str(target) if target.protocol not in LOCAL_PROTOCOLS else result["path"])
+        return {**result, "story_id": story_id}
+
+    def _download_to_object_storage(self, url: str, target: ObjectStoragePath) -> dict[str, Any]:
+        # Object stores expose an object only once its upload completes, so uploading a finished
+        # local file straight to the destination keeps the no-partial-file promise.
+        with tempfile.TemporaryDirectory(prefix="vimmerse-") as scratch:
+            local = self.hook.download_video(url, str(Path(scratch) / f"{uuid.uuid4().hex}.mp4"), max_resumes=self.max_resumes)
+            with open(local.path, "rb") as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, length=1024 * 1024)
+        return {"path": str(target), "bytes": local.bytes, "sha256": local.sha256}
+
+    def _record_asset(self, context: Context, path: str) -> None:
+        for outlet in self.outlets:
+            if isinstance(outlet, AssetAlias):
+                context["outlet_events"][outlet].add(Asset(destination_uri(path)))

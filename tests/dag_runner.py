@@ -1,0 +1,45 @@
+"""Run a DAG for real with ``dag.test()``: scheduler loop, retries, and inline triggers."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+HEADER = """
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG
+
+from airflow_provider_vimmerse.operators.story import *  # noqa: F401,F403
+from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator  # noqa: F401
+from airflow_provider_vimmerse.sensors.story import VimmerseStorySensor  # noqa: F401
+
+FAST = {"poll_interval": 0.05, "retry_delay": timedelta(seconds=0)}
+"""
+
+
+def run_dag(dag_id: str, body: str) -> Any:
+    """
+    Write ``body`` (which defines ``dag``) as a DAG file in the dags folder, load it, run ``dag.test()``.
+
+    :return: the finished DagRun.
+    """
+    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
+    path.write_text(HEADER + textwrap.dedent(body))
+    spec = importlib.util.spec_from_file_location(dag_id, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dag.test()
+
+
+def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
+    ti = dag_run.get_task_instance(task_id)
+    return ti.xcom_pull(task_ids=task_id, key=key)
+
+
+def try_number(dag_run: Any, task_id: str) -> int:
+    return dag_run.get_task_instance(task_id).try_number
