@@ -238,12 +238,14 @@ def test_one_keep_alive_session_per_hook(server, hook):
     assert len({r.client_port for r in server.requests}) == 1
 
 
-def test_api_key_never_appears_in_logs_or_errors(server, hook, caplog):
+def test_api_key_never_appears_in_logs_or_errors(server, hook, caplog, capfd):
     server.replies = [Reply(status=503), Reply(status=500)]
     server.default = Reply(status=401, body={"message": "UNAUTHORIZED"})
     with caplog.at_level(logging.DEBUG), pytest.raises(exc.VimmerseAuthenticationError) as err:
         hook.get_story("s1")
-    assert API_KEY not in caplog.text
+    printed = capfd.readouterr()
+    assert "retry 1/3" in printed.out + printed.err + caplog.text  # the retries were logged...
+    assert API_KEY not in caplog.text + printed.out + printed.err  # ...without the key
     assert API_KEY not in str(err.value) and API_KEY not in repr(err.value)
     assert API_KEY not in repr(hook.settings)
 
@@ -311,3 +313,30 @@ def test_insufficient_credit_creates_nothing(sandbox_conn):
     with pytest.raises(exc.VimmerseInsufficientCreditError):
         VimmerseHook().idea_to_video("Too expensive")
     assert stats(sandbox_conn)["stories_created"] == 0
+
+
+def test_wait_for_story_times_out_without_cancelling(server, hook):
+    server.default = Reply(body=story_body("s1", "processing", progress_percentage=30))
+    hook._sleep = lambda seconds: None
+    with pytest.raises(exc.VimmerseWaitTimeoutError, match="last progress 30%"):
+        hook.wait_for_story("s1", poll_interval=0.01, timeout=0.2)
+    assert {r.method for r in server.requests} == {"GET"}
+
+
+def test_wait_for_story_tolerates_then_gives_up_on_poll_errors(server, hook, monkeypatch):
+    set_connection(monkeypatch, server.url, retry_limit=0)
+    hook = VimmerseHook()
+    hook._sleep = SleepRecorder()
+    server.replies = [Reply(status=502), Reply(body=story_body("s1", "processing")), Reply(status=502), Reply(status=500)]
+    server.default = Reply(status=503)
+    with pytest.raises(exc.VimmersePollingError, match="may still be running"):
+        hook.wait_for_story("s1", poll_interval=1, max_poll_errors=2)
+    assert len(server.requests) == 5
+    assert hook._sleep.waits == [2, 1, 2, 4]  # backs off while polls fail
+
+
+def test_wait_for_story_raises_the_failure(server, hook):
+    server.default = Reply(body=story_body("s1", "fail", message="Bad prompt", failed_medias=[{"item": "a"}]))
+    with pytest.raises(exc.VimmerseStoryFailedError, match="Bad prompt; failed scenes: 1") as err:
+        hook.wait_for_story("s1", poll_interval=0.01)
+    assert err.value.story.failed_medias == [{"item": "a"}]
