@@ -20,7 +20,7 @@ def _db(airflow_db):
 
 
 @pytest.mark.parametrize("deferrable", MODES)
-def test_idea_to_video(sandbox_conn, deferrable, capfd):
+def test_idea_to_video(sandbox_conn, deferrable, capfd, caplog):
     dag_run = run_dag(
         f"idea_{deferrable}",
         f"""
@@ -39,7 +39,7 @@ def test_idea_to_video(sandbox_conn, deferrable, capfd):
     assert xcom(dag_run, "video", "video_url") == result["video_url"]
     assert "penguin" in VimmerseHook().get_story(result["story_id"]).raw["idea"]
     assert stats(sandbox_conn)["stories_created"] == 1
-    assert ("running trigger in line" in capfd.readouterr().out) is deferrable
+    assert ("running trigger in line" in capfd.readouterr().out + caplog.text) is deferrable
 
 
 @pytest.mark.parametrize("deferrable", MODES)
