@@ -4,7 +4,7 @@ VENV ?= .venv
 LOWEST_VENV ?= .venv-lowest
 # The newest Airflow we develop against, and the lowest one we claim to support.
 AIRFLOW_VERSION ?= 3.3.2
-LOWEST_AIRFLOW_VERSION ?= 3.1.0
+LOWEST_AIRFLOW_VERSION ?= 3.1.8
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
