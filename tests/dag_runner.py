@@ -12,7 +12,7 @@ HEADER = """
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG
+from airflow.sdk import DAG, task  # noqa: F401
 
 from airflow_provider_vimmerse.operators.story import *  # noqa: F401,F403
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator  # noqa: F401
