@@ -31,6 +31,11 @@ $(LOWEST_VENV)/.installed: pyproject.toml Makefile
 test-lowest: $(LOWEST_VENV)/.installed
 	$(LOWEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks: not part of `make test`. BENCH_ARGS=--full for the recorded sizes, --record to save them.
+BENCH_ARGS ?=
+bench: install
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
 docs: install
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import pendulum
@@ -89,9 +90,18 @@ class VimmerseStory:
     medias: list[Any] = field(default_factory=list)
     failed_medias: list[Any] = field(default_factory=list)
     is_transition: bool | None = None
-    created_at: DateTime | None = None
-    updated_at: DateTime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    # Parsed on first use: most polls never look at the timestamps.
+    @cached_property
+    def created_at(self) -> DateTime | None:
+        """When the story was created (the service sends ``2025-09-02 17:20:48.587526+00:00``)."""
+        return _parse_time(self.raw.get("created_at"))
+
+    @cached_property
+    def updated_at(self) -> DateTime | None:
+        """When the story last changed."""
+        return _parse_time(self.raw.get("updated_at"))
 
     @classmethod
     def from_api(cls, data: Any) -> VimmerseStory:
@@ -116,8 +126,6 @@ class VimmerseStory:
             medias=_as_list(data.get("medias")),
             failed_medias=_as_list(data.get("failed_medias")),
             is_transition=_parse_bool(data.get("is_transition")),
-            created_at=_parse_time(data.get("created_at")),
-            updated_at=_parse_time(data.get("updated_at")),
             raw=dict(data),
         )
 

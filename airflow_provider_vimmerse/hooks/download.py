@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,14 +37,38 @@ class DownloadResult:
 
 
 class _Progress:
-    """Bytes received so far, with their running hash; restarts when the server ignores a Range."""
+    """
+    Bytes received so far and their running SHA-256.
 
-    def __init__(self) -> None:
-        self.restart()
+    Hashing runs on a helper thread, one chunk behind, so it overlaps with writing and receiving
+    (hashlib and file writes release the GIL): the download keeps pace with the wire.
+    """
+
+    def __init__(self, hasher: ThreadPoolExecutor) -> None:
+        self._hasher = hasher
+        self._pending: Future[None] | None = None
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def add(self, chunk: bytes) -> None:
+        self._wait()
+        self._pending = self._hasher.submit(self._digest.update, chunk)
+        self.size += len(chunk)
 
     def restart(self) -> None:
+        """Forget everything received (the server ignored a Range request)."""
+        self._wait()
         self.size = 0
-        self.digest = hashlib.sha256()
+        self._digest = hashlib.sha256()
+
+    def hexdigest(self) -> str:
+        self._wait()
+        return self._digest.hexdigest()
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
 
 
 def _expected_total(response: requests.Response, offset: int) -> int | None:
@@ -72,7 +97,11 @@ def _open(
         headers = dict(headers_for(url))
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        response = session.get(url, headers=headers, stream=True, timeout=timeout, allow_redirects=False)
+        # Proxies are looked up per URL: a CDN host may be treated differently from the API's.
+        proxies = requests.utils.get_environ_proxies(url) if not session.trust_env else None
+        response = session.get(
+            url, headers=headers, stream=True, timeout=timeout, allow_redirects=False, proxies=proxies
+        )
         if response.is_redirect and response.headers.get("Location"):
             url = urljoin(url, response.headers["Location"])
             response.close()
@@ -105,7 +134,8 @@ def download(
     target = Path(destination)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
-    progress = _Progress()
+    hasher = ThreadPoolExecutor(1, thread_name_prefix="vimmerse-sha256")
+    progress = _Progress(hasher)
     expected: int | None = None
     resumes = 0
     safe_url = url.split("?")[0]
@@ -123,9 +153,8 @@ def download(
                             raise VimmerseDownloadError(f"GET {safe_url} answered HTTP {response.status_code}.")
                         expected = _expected_total(response, progress.size) or expected
                         for chunk in response.iter_content(chunk_size):
+                            progress.add(chunk)
                             out.write(chunk)
-                            progress.size += len(chunk)
-                            progress.digest.update(chunk)
                 except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
                     if resumes >= max_resumes:
                         raise VimmerseDownloadError(
@@ -142,13 +171,15 @@ def download(
                     log.warning("Download of %s ended short at %d of %d bytes; resuming.", safe_url, progress.size, expected)
                     continue
                 break
-            out.flush()
-            os.fsync(out.fileno())
         if expected is not None and progress.size != expected:
             raise VimmerseDownloadError(
                 f"Download of {safe_url} got {progress.size} bytes but the server announced {expected}."
             )
+        digest = progress.hexdigest()
+        # The rename is what makes the file appear, whole, at the destination. Like curl and pip,
+        # we leave flushing it to disk to the filesystem.
         os.replace(partial, target)
     finally:
+        hasher.shutdown(wait=True)
         partial.unlink(missing_ok=True)
-    return DownloadResult(path=str(target), bytes=progress.size, sha256=progress.digest.hexdigest())
+    return DownloadResult(path=str(target), bytes=progress.size, sha256=digest)

@@ -11,14 +11,11 @@ hooks keep one session per instance and share one retry policy and error mapping
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import Any
-
-import requests
-from requests.exceptions import ConnectTimeout, ReadTimeout
-from urllib3.exceptions import NewConnectionError
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 from airflow_provider_vimmerse import params as p
@@ -29,7 +26,6 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseStoryFailedError,
     VimmerseWaitTimeoutError,
 )
-from airflow_provider_vimmerse.hooks import download as _download
 from airflow_provider_vimmerse.hooks.policy import (
     ConnectionSettings,
     Failure,
@@ -39,11 +35,19 @@ from airflow_provider_vimmerse.hooks.policy import (
 )
 from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
 
+if TYPE_CHECKING:
+    import requests
+
+    from airflow_provider_vimmerse.hooks.download import DownloadResult
+
 API_KEY_HEADER = "X-Api-Key"
 _CONNECTION_PROBE_ID = "vimmerse-connection-test"
 
 
 def _requests_failure(err: requests.RequestException) -> Failure:
+    from requests.exceptions import ConnectTimeout, ReadTimeout
+    from urllib3.exceptions import NewConnectionError
+
     if isinstance(err, ConnectTimeout):
         return Failure.CONNECT
     if isinstance(err, ReadTimeout):
@@ -101,8 +105,16 @@ class VimmerseHook(_VimmerseHookBase):
     @cached_property
     def session(self) -> requests.Session:
         """One keep-alive session for this hook; the API key is added per request, never to the session."""
+        import requests  # imported on first use: DAG files that only build operators never pay for it
+
+        settings = self.settings
         session = requests.Session()
-        session.verify = self.settings.verify_ssl
+        # requests re-reads proxy, netrc and CA-bundle environment variables on every call, which
+        # costs more than the request itself on a fast network: read them once per hook instead.
+        session.trust_env = False
+        session.proxies = requests.utils.get_environ_proxies(settings.base_url)
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        session.verify = (ca_bundle or True) if settings.verify_ssl else False
         return session
 
     def get_conn(self) -> requests.Session:
@@ -125,20 +137,26 @@ class VimmerseHook(_VimmerseHookBase):
 
     def _request(self, method: str, path: str, form: p.FormItems | None = None, *, charges: bool = False) -> bytes:
         """Send one API request with the retry policy; return the 2xx body or raise the typed error."""
+        import requests
+
         settings = self.settings
         policy = settings.retry
-        url = settings.base_url + path
+        session = self.session
+        # Sent through the session's adapter (its keep-alive pool) without Session.request's
+        # per-call cookie, hook and settings merging, none of which an API-key call needs.
+        request = requests.Request(
+            method, settings.base_url + path, data=form,
+            headers={API_KEY_HEADER: settings.api_key, "Accept": "application/json"},
+        ).prepare()
+        adapter = session.get_adapter(request.url)
         attempt = 0
         while True:
             try:
-                response = self.session.request(
-                    method,
-                    url,
-                    data=form,
-                    headers={API_KEY_HEADER: settings.api_key, "Accept": "application/json"},
-                    timeout=(settings.connect_timeout, settings.timeout),
-                    allow_redirects=False,
+                response = adapter.send(
+                    request, timeout=(settings.connect_timeout, settings.timeout), verify=session.verify,
+                    proxies=session.proxies,
                 )
+                body = response.content
             except requests.RequestException as err:
                 delay, why = next_retry(
                     policy, attempt, method=method, path=path, charges=charges,
@@ -146,10 +164,10 @@ class VimmerseHook(_VimmerseHookBase):
                 )
             else:
                 if response.status_code < 300:
-                    return response.content
+                    return body
                 delay, why = next_retry(
                     policy, attempt, method=method, path=path, charges=charges, status=response.status_code,
-                    body=response.content, retry_after=response.headers.get("Retry-After"),
+                    body=body, retry_after=response.headers.get("Retry-After"),
                 )
             self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
             self._sleep(delay)
@@ -516,7 +534,7 @@ class VimmerseHook(_VimmerseHookBase):
         template = self.settings.story_url_template
         return template.format(story_id=p.story_id(story_id)) if template else None
 
-    def download_video(self, url: str, destination: str, **kwargs: Any) -> _download.DownloadResult:
+    def download_video(self, url: str, destination: str, **kwargs: Any) -> DownloadResult:
         """
         Stream ``url`` to the local file ``destination`` (atomic, resumable, length-checked).
 
@@ -528,7 +546,9 @@ class VimmerseHook(_VimmerseHookBase):
         def headers_for(target: str) -> dict[str, str]:
             return {API_KEY_HEADER: settings.api_key} if settings.is_api_url(target) else {}
 
-        return _download.download(
+        from airflow_provider_vimmerse.hooks.download import download
+
+        return download(
             self.session, url, destination, headers_for=headers_for,
             timeout=(settings.connect_timeout, settings.timeout), **kwargs,
         )

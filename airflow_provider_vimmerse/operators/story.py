@@ -26,7 +26,6 @@ from airflow_provider_vimmerse.exceptions import (
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
 from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
-from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger, validate_event, wait_error
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -118,6 +117,8 @@ class VimmerseStoryOperator(BaseOperator):
         if story.status is VimmerseStoryStatus.SUCCESS:
             return self._complete(context, story)
         if self.deferrable:
+            from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
+
             self.defer(
                 trigger=VimmerseStoryTrigger(
                     story_id=story.id,
@@ -135,6 +136,8 @@ class VimmerseStoryOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: check the event, then finish like the in-worker wait."""
+        from airflow_provider_vimmerse.triggers.story import validate_event, wait_error
+
         event = validate_event(event)
         story_id, status = event["story_id"], event["status"]
         if status == "success":

@@ -14,7 +14,6 @@ from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, Vimmerse
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.story import story_summary
 from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
-from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger, validate_event, wait_error
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -82,6 +81,8 @@ class VimmerseStorySensor(BaseSensorOperator):
         result = self.poke(context)
         if result:
             return result.xcom_value if isinstance(result, PokeReturnValue) else None
+        from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
+
         self.defer(
             trigger=VimmerseStoryTrigger(
                 story_id=self.story_id,
@@ -95,6 +96,8 @@ class VimmerseStorySensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: settle on the story's final state, or raise the wait error."""
+        from airflow_provider_vimmerse.triggers.story import validate_event, wait_error
+
         event = validate_event(event)
         if event["status"] not in ("success", "fail"):
             raise wait_error(event, float(self.timeout))

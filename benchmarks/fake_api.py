@@ -1,0 +1,67 @@
+"""
+A minimal, fast Story API for benchmarks (aiohttp, its own process): it measures our clients,
+not the sandbox. Story ``<id>`` is ``processing`` until its flip time, then ``success``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+
+def flip_time(story_id: str, start: float, low: float, high: float) -> float:
+    """When a story turns ``success``: a fixed pseudo-random point in ``[start+low, start+high]``."""
+    fraction = int(hashlib.sha256(story_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return start + low + (high - low) * fraction
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--start", type=float, default=0.0)
+    parser.add_argument("--low", type=float, default=0.0)
+    parser.add_argument("--high", type=float, default=0.0)
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--url-file", type=Path, required=True)
+    args = parser.parse_args()
+    polls = {"count": 0}
+
+    async def story(request: web.Request) -> web.Response:
+        polls["count"] += 1
+        story_id = request.match_info["story_id"]
+        done = time.time() >= flip_time(story_id, args.start, args.low, args.high)
+        data = {
+            "id": story_id, "status": "success" if done else "processing", "progress_percentage": 100 if done else 50,
+            "video_url": "http://cdn.invalid/v.mp4" if done else "", "created_at": "2025-09-02 17:20:48.587526+00:00",
+        }
+        return web.Response(text=json.dumps({"data": data}), content_type="application/json")
+
+    async def stats(_request: web.Request) -> web.Response:
+        return web.json_response(polls)
+
+    app = web.Application()
+    app.router.add_get("/story/{story_id}", story)
+    app.router.add_get("/stats", stats)
+    if args.file:
+        app.router.add_get("/file.bin", lambda _r: web.FileResponse(args.file))
+
+    async def run() -> None:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp has no public accessor
+        args.url_file.write_text(f"http://127.0.0.1:{port}")
+        while True:
+            await asyncio.sleep(3600)
+
+    asyncio.run(run())
+
+
+if __name__ == "__main__":
+    main()
