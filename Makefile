@@ -9,6 +9,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .PHONY: install test test-lowest docs demo bench clean
+DEMO_DIR := $(CURDIR)/.demo
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -39,5 +40,27 @@ bench: install
 docs: install
 	$(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
+# The main example DAG on a local sandbox: no key, no network, a real MP4 at the end.
+demo: install
+	@rm -rf "$(DEMO_DIR)/sandbox" "$(DEMO_DIR)/url" && mkdir -p "$(DEMO_DIR)/output"
+	@set -e; \
+	$(PY) -m airflow_provider_vimmerse.sandbox --port 0 --speed 20 --api-key demo-key \
+	    --data-dir "$(DEMO_DIR)/sandbox" --static-dir "$(CURDIR)/example_dags/data" \
+	    --url-file "$(DEMO_DIR)/url" > "$(DEMO_DIR)/sandbox.log" 2>&1 & SANDBOX=$$!; \
+	trap 'kill $$SANDBOX 2>/dev/null; wait $$SANDBOX 2>/dev/null || true' EXIT; \
+	for i in $$(seq 1 100); do [ -s "$(DEMO_DIR)/url" ] && break; sleep 0.1; done; \
+	URL=$$(cat "$(DEMO_DIR)/url"); echo "Sandbox at $$URL"; \
+	export AIRFLOW_HOME="$(DEMO_DIR)/airflow" AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/example_dags" \
+	    AIRFLOW__CORE__LOAD_EXAMPLES=False VIMMERSE_POLL_INTERVAL=1 \
+	    VIMMERSE_OUTPUT_BASE="file://$(DEMO_DIR)/output" VIMMERSE_IMAGE_BASE_URL="$$URL/static/images" \
+	    AIRFLOW_CONN_VIMMERSE_DEFAULT="{\"conn_type\": \"vimmerse\", \"host\": \"$$URL\", \"password\": \"demo-key\"}"; \
+	$(VENV)/bin/airflow db migrate > "$(DEMO_DIR)/airflow-db.log" 2>&1; \
+	$(VENV)/bin/airflow dags test vimmerse_idea_to_video > "$(DEMO_DIR)/dag-test.log" 2>&1 \
+	    || { tail -n 40 "$(DEMO_DIR)/dag-test.log"; echo "Demo failed; full log: $(DEMO_DIR)/dag-test.log"; exit 1; }; \
+	grep -q "DagRun Finished: dag_id=vimmerse_idea_to_video.*state=success" "$(DEMO_DIR)/dag-test.log" \
+	    || { tail -n 40 "$(DEMO_DIR)/dag-test.log"; echo "Demo DAG did not succeed; log: $(DEMO_DIR)/dag-test.log"; exit 1; }; \
+	VIDEO=$$(ls -t "$(DEMO_DIR)"/output/*/story.mp4 | head -n 1); PREVIEW=$$(dirname "$$VIDEO")/preview.png; \
+	echo ""; echo "Story video:        $$VIDEO"; echo "Storyboard preview: $$PREVIEW"
+
 clean:
-	rm -rf $(VENV) $(LOWEST_VENV) docs/_build .pytest_cache
+	rm -rf $(VENV) $(LOWEST_VENV) docs/_build .pytest_cache .demo

@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--speed", type=float, default=1.0, help="time scale: 1 feels like the service, 100 is test speed")
     parser.add_argument("--credits", type=int, default=10_000, help="starting credit balance of a new data dir")
     parser.add_argument("--workers", type=int, default=2, help="render threads (default 2)")
+    parser.add_argument("--static-dir", type=Path, help="a folder served as-is under /static/ (e.g. your own images)")
     parser.add_argument("--public-url", default="", help="base URL for served files (default: the server's own)")
     parser.add_argument(
         "--fault", action="append", default=[], metavar="JSON",
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vimmerse-sandbox-"))
     config = SandboxConfig(
         data_dir=data_dir, api_key=args.api_key, speed=args.speed, credits=args.credits,
-        public_url=args.public_url.rstrip("/"), workers=args.workers,
+        public_url=args.public_url.rstrip("/"), workers=args.workers, static_dir=args.static_dir,
     )
     server = SandboxServer(config, host=args.host, port=args.port, faults=[json.loads(f) for f in args.fault])
     if args.url_file:

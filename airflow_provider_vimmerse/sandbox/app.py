@@ -301,6 +301,10 @@ def create_app(state: SandboxState) -> FastAPI:
             raise ApiError(404, "NOT_FOUND")
         return FileResponse(path)
 
+    if config.static_dir is not None:
+        from fastapi.staticfiles import StaticFiles
+
+        app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
     _add_admin_routes(app, state)
     return app
 

@@ -59,6 +59,7 @@ class SandboxConfig:
     :param credits: starting balance of a new data dir.
     :param public_url: base URL of served files (defaults to the server's own address).
     :param workers: render threads.
+    :param static_dir: a folder served as-is under ``/static/`` (e.g. your own images for a story).
     """
 
     data_dir: Path
@@ -68,6 +69,7 @@ class SandboxConfig:
     public_url: str = ""
     workers: int = 2
     customer_id: str = "sandbox-customer"
+    static_dir: Path | None = None
 
 
 class Stats:

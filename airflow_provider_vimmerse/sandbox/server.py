@@ -26,8 +26,8 @@ _TRANSPORT = "vimmerse.sandbox.transport"
 def endpoint_of(method: str, path: str) -> str:
     """The route an HTTP request hits, e.g. ``GET /story/{story_id}`` (stats and fault scoping)."""
     parts = path.strip("/").split("/")
-    if parts[0] == "files":
-        return f"{method} /files/{{path}}"
+    if parts[0] in ("files", "static"):
+        return f"{method} /{parts[0]}/{{path}}"
     if parts[0] == "story" and len(parts) >= 2 and parts[1] != "idea-2-video":
         parts[1] = "{story_id}"
     return f"{method} /" + "/".join(parts)
