@@ -40,7 +40,6 @@ async def _run(count: int, interval: float, start: float, low: float, high: floa
     from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 
     url = json.loads(__import__("os").environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]
-    polls_before = requests.get(url + "/stats", timeout=5).json()["count"]
     base_rss = rss_bytes()
     peak = {"rss": base_rss}
     delays: list[float] = []
@@ -59,8 +58,12 @@ async def _run(count: int, interval: float, start: float, low: float, high: floa
         return "none"
 
     sampler = asyncio.create_task(sample())
+    waits = asyncio.gather(*(wait(i) for i in range(count)))
+    # Steady state only: every trigger has looked up its connection and polled once by now.
+    await asyncio.sleep(min(interval * 1.5, low))
     cpu = time.process_time()
-    statuses = await asyncio.gather(*(wait(i) for i in range(count)))
+    polls_before = requests.get(url + "/stats", timeout=5).json()["count"]
+    statuses = await waits
     cpu = time.process_time() - cpu
     sampler.cancel()
     polls = requests.get(url + "/stats", timeout=5).json()["count"] - polls_before

@@ -41,9 +41,14 @@ class VimmerseAsyncHook(_VimmerseHookBase):
 
     async def __aenter__(self) -> VimmerseAsyncHook:
         self.settings = ConnectionSettings.from_connection(await self.aget_connection(self.vimmerse_conn_id))
+        # One timer per request (total) instead of a per-read timer that is re-armed on every
+        # chunk received: a triggerer polling thousands of stories feels the difference.
         self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(sock_connect=self.settings.connect_timeout, sock_read=self.settings.timeout),
+            timeout=aiohttp.ClientTimeout(
+                total=self.settings.connect_timeout + self.settings.timeout, sock_connect=self.settings.connect_timeout
+            ),
             connector=aiohttp.TCPConnector(ssl=None if self.settings.verify_ssl else False),
+            headers={API_KEY_HEADER: self.settings.api_key, "Accept": "application/json"},
         )
         return self
 
@@ -60,11 +65,8 @@ class VimmerseAsyncHook(_VimmerseHookBase):
         attempt = 0
         while True:
             try:
-                async with self._session.request(
-                    method, settings.base_url + path,
-                    headers={API_KEY_HEADER: settings.api_key, "Accept": "application/json"},
-                    allow_redirects=False,
-                ) as response:
+                # The session only ever talks to the API host, so it carries the key header itself.
+                async with self._session.request(method, settings.base_url + path, allow_redirects=False) as response:
                     body = await response.read()
                     status, retry_after = response.status, response.headers.get("Retry-After")
             except (aiohttp.ClientError, asyncio.TimeoutError) as err:
