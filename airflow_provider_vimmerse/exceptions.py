@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.story import VimmerseStory
@@ -100,12 +100,13 @@ class VimmerseTransportError(VimmerseError):
     """The service could not be reached, or the connection broke, after the configured retries."""
 
 
-class VimmerseStoryMayExistError(VimmerseTransportError):
+class VimmerseStoryMayExistError(VimmerseTransportError, AirflowFailException):
     """
     A request that creates or charges may have reached the service, but no answer came back.
 
-    It is not retried automatically, because retrying could create (and bill) a second story.
-    Check the account for the story before submitting again.
+    It is not retried, by the hook or by Airflow (it is an ``AirflowFailException``, so the task
+    fails without using its retries), because retrying could create and bill a second story.
+    Check the account for the story before running the task again.
     """
 
 

@@ -3,7 +3,8 @@ Triggerer capacity: many ``VimmerseStoryTrigger.run()`` coroutines in one event 
 triggerer runs them, against a fast local API whose stories finish at random times.
 
 Run as a module it measures one variant in its own process and prints JSON; :func:`measure`
-runs ours and the baseline (a new HTTP session per poll) side by side.
+runs ours and the baseline (the http provider's ``HttpAsyncHook``: a new HTTP session per poll)
+side by side.
 """
 
 from __future__ import annotations
@@ -13,23 +14,31 @@ import asyncio
 import json
 import time
 
-from benchmarks.common import Row, env_with_connection, fake_api, rss_bytes, run_json
+from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, rss_bytes, run_json
 from benchmarks.fake_api import flip_time
 
 
 def _use_session_per_poll() -> None:
-    """Baseline: the pattern of hooks that open a new HTTP session for every request."""
-    import aiohttp
+    """
+    Baseline: the http provider's ``HttpAsyncHook``, which opens a new ``aiohttp.ClientSession`` for
+    every request (the pattern several public providers' triggers use), in place of our one session.
+    """
+    from airflow.providers.http.hooks.http import HttpAsyncHook
 
     from airflow_provider_vimmerse.hooks import vimmerse_async
+    from airflow_provider_vimmerse.hooks.policy import story_from_body
 
     class SessionPerPollHook(vimmerse_async.VimmerseAsyncHook):
+        async def __aenter__(self):  # type: ignore[override]
+            self._http = HttpAsyncHook(method="GET", http_conn_id="bench_http", retry_limit=3)
+            return self
+
+        async def __aexit__(self, *exc_info):  # type: ignore[override]
+            return None
+
         async def get_story(self, story_id):  # type: ignore[override]
-            self._session = aiohttp.ClientSession()
-            try:
-                return await super().get_story(story_id)
-            finally:
-                await self._session.close()
+            response = await self._http.run(endpoint=f"story/{story_id}")
+            return story_from_body(await response.read(), method="GET", path=f"/story/{story_id}")
 
     vimmerse_async.VimmerseAsyncHook = SessionPerPollHook
 
@@ -83,7 +92,9 @@ def measure(count: int, interval: float, duration: float) -> list[Row]:
         start = time.time() + 3  # stories flip between start+low and start+high
         with fake_api(start=start, low=low, high=high) as url:
             args = [variant, str(count), str(interval), str(start), str(low), str(high)]
-            results[variant] = run_json("benchmarks.bench_triggers", *args, env=env_with_connection(url, retry_limit=3))
+            env = env_with_connection(url, retry_limit=3)
+            env["AIRFLOW_CONN_BENCH_HTTP"] = json.dumps({"conn_type": "http", "host": url, "extra": {"X-Api-Key": BENCH_KEY}})
+            results[variant] = run_json("benchmarks.bench_triggers", *args, env=env)
     ours, base = results["ours"], results["baseline"]
     cpu_ratio = ours["cpu_per_poll_ms"] / base["cpu_per_poll_ms"]
     return [
