@@ -8,7 +8,7 @@ template) and fires ``count`` times (``None``: always) with ``probability``.
 Kinds, and what a client sees:
 
 - ``status``: an error answer (``status``, default 500), with ``Retry-After`` when ``retry_after`` is set.
-- ``slow``: the answer is delayed by ``delay`` seconds (then served normally).
+- ``slow``: the request is handled, but its answer starts ``delay`` seconds late.
 - ``reset``: the TCP connection is reset before any answer.
 - ``truncate``: the body stops after ``fraction`` of it and the connection is dropped.
 - ``story_fail``: the next story to run fails with ``message``.

@@ -78,8 +78,7 @@ class FaultGate:
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.kind == "slow":
-            await asyncio.sleep(fault.delay)
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, _delayed(send, fault.delay))
         elif fault.kind == "reset":
             _reset(scope)
         elif fault.kind == "status":
@@ -96,6 +95,17 @@ async def _send_error(send: Any, status: int, retry_after: str | None) -> None:
         headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _delayed(send: Any, delay: float) -> Any:
+    """Wrap ``send`` so the request is fully handled, but its answer starts ``delay`` seconds late."""
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            await asyncio.sleep(delay)
+        await send(message)
+
+    return wrapped
 
 
 def _truncating(send: Any, fraction: float, scope: dict[str, Any]) -> Any:

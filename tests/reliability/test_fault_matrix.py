@@ -148,12 +148,12 @@ def test_broken_video_download_resumes(sandbox_conn, tmp_path, kind):
         f"""
         with DAG("f_download_{kind}", schedule=None) as dag:
             video = VimmerseIdeaToVideoOperator(task_id="video", idea="Download drill", scene_count=1, duration=1, **FAST)
-            VimmerseDownloadVideoOperator(task_id="download", story_id=video.output["story_id"], destination="{tmp_path}/v.mp4")
+            VimmerseDownloadVideoOperator(task_id="download", story_id=video.output["story_id"], destination="{tmp_path}/out/v.mp4")
         """,
     )
     assert dag_run.state == "success"
-    assert xcom(dag_run, "download")["bytes"] == (tmp_path / "v.mp4").stat().st_size
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]
+    assert xcom(dag_run, "download")["bytes"] == (tmp_path / "out" / "v.mp4").stat().st_size
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["v.mp4"]
     assert stats(sandbox_conn)["stories_created"] == 1
 
 
