@@ -1,0 +1,84 @@
+"""
+Secret hygiene: the example DAGs run end to end with a distinctive API key, which must appear in
+no log, XCom, rendered template field, exception message or metadata-database row, and never in a
+request to the file host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import requests
+
+from airflow_provider_vimmerse.hooks.policy import ConnectionSettings
+from airflow_provider_vimmerse.sandbox.pipeline import SandboxConfig
+from airflow_provider_vimmerse.sandbox.server import SandboxServer
+from tests.conftest import stats
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "vmk-HYGIENE-9d41c7e2b05f3a68"
+
+
+def test_the_key_leaks_nowhere(tmp_path):
+    home = tmp_path / "airflow"
+    config = SandboxConfig(data_dir=tmp_path / "sandbox", api_key=SECRET, speed=100, static_dir=ROOT / "example_dags" / "data")
+    with SandboxServer(config) as sandbox:
+        # Files are served under another host name, like a CDN: the key must never go there.
+        sandbox.config.public_url = sandbox.url.replace("127.0.0.1", "localhost")
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "VIMMERSE_POLL_INTERVAL": "0.2",
+            "VIMMERSE_OUTPUT_BASE": f"file://{tmp_path / 'output'}",
+            "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
+            "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps({"conn_type": "vimmerse", "host": sandbox.url, "password": SECRET}),
+        }
+        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+        outputs = []
+        for dag_id in ("vimmerse_idea_to_video", "vimmerse_story_from_images"):
+            run = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env, capture_output=True, text=True, timeout=600)
+            assert "state=success" in run.stdout + run.stderr, (run.stdout + run.stderr)[-3000:]
+            outputs.append(run.stdout + run.stderr)
+        # A failing story: the exception and its traceback are logged too.
+        requests.post(f"{sandbox.url}/_sandbox/faults", json={"kind": "story_fail", "message": "boom"}, timeout=5)
+        failed = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "vimmerse_idea_to_video"], env=env, capture_output=True, text=True, timeout=600)
+        outputs.append(failed.stdout + failed.stderr)
+        assert "VimmerseStoryFailedError" in outputs[-1] and "boom" in outputs[-1]
+        file_requests = stats(sandbox)["requests"].get("GET /files/{path}", 0)
+        keyed_file_requests = stats(sandbox).get("file_requests_with_api_key", 0)
+
+    assert all(SECRET not in output for output in outputs)  # task logs and exception messages, as printed
+    log_files = [p for p in home.rglob("*") if p.is_file() and p.suffix != ".db"]
+    assert all(SECRET.encode() not in p.read_bytes() for p in log_files)
+    # The metadata database holds every XCom, rendered template field and error: none has the key.
+    database = home / "airflow.db"
+    assert database.exists() and SECRET.encode() not in database.read_bytes()
+    assert file_requests >= 2 and keyed_file_requests == 0
+
+
+def test_string_forms_of_connection_and_settings_hide_the_key():
+    from airflow.models.connection import Connection
+
+    connection = Connection(conn_id="vimmerse_secret", conn_type="vimmerse", password=SECRET, host="https://api.vimmerse.net")
+    assert SECRET not in str(connection) and SECRET not in repr(connection)
+    settings = ConnectionSettings.from_connection(connection)
+    assert SECRET not in repr(settings) and SECRET not in str(settings)
+
+
+def test_tls_verification_is_on_by_default():
+    from airflow.models.connection import Connection
+
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
+    connection = Connection(conn_id="vimmerse_tls", conn_type="vimmerse", password="k")
+    settings = ConnectionSettings.from_connection(connection)
+    assert settings.verify_ssl is True and settings.base_url.startswith("https://")
+    hook = VimmerseHook("vimmerse_tls")
+    hook.__dict__["settings"] = settings
+    assert hook.session.verify not in (False, None)
