@@ -27,7 +27,10 @@ print(json.dumps({{"sdk": t1 - t0, "added": t2 - t1}}))
 """
 _PARSE = """
 import json, sys, time
-from airflow.dag_processing.dagbag import DagBag
+try:
+    from airflow.dag_processing.dagbag import DagBag
+except ImportError:  # Airflow < 3.2
+    from airflow.models.dagbag import DagBag
 import airflow_provider_vimmerse.operators.story  # warm the provider, like a running DAG processor
 results = {}
 for path in sys.argv[1:]:

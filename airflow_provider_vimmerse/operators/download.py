@@ -36,11 +36,19 @@ def _storage_path(destination: Any) -> ObjectStoragePath:
     if not isinstance(destination, str) or not destination.strip() or "\0" in destination:
         raise VimmerseInvalidParameterError("destination", destination, "a file path or an object storage URI")
     try:
-        return ObjectStoragePath(destination.strip())
+        path = ObjectStoragePath(destination.strip())
     except Exception as err:
         raise VimmerseInvalidParameterError(
             "destination", destination, f"a file path or an object storage URI ({type(err).__name__}: {err})"
         ) from None
+    if path.protocol not in LOCAL_PROTOCOLS:
+        from fsspec.registry import known_implementations, registry
+
+        if path.protocol not in known_implementations and path.protocol not in registry:
+            raise VimmerseInvalidParameterError(
+                "destination", destination, "a file path or a URI whose scheme fsspec knows (s3://, gs://, file://, ...)"
+            )
+    return path
 
 
 class VimmerseDownloadVideoOperator(BaseOperator):

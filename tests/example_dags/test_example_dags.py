@@ -23,12 +23,18 @@ DAG_IDS = ["vimmerse_idea_to_video", "vimmerse_story_step_by_step", "vimmerse_da
 
 
 def test_every_example_dag_loads_without_errors_or_warnings():
-    from airflow.dag_processing.dagbag import DagBag
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.2
+        from airflow.models.dagbag import DagBag
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         bag = DagBag(dag_folder=str(EXAMPLES), safe_mode=False)
     assert bag.import_errors == {}
+    # Older Airflow versions warn from inside their own providers; none may come from our code.
+    ours = [w for w in caught if str(ROOT) in str(w.filename)]
+    assert ours == [], [str(w.message) for w in ours]
     assert sorted(bag.dag_ids) == sorted(DAG_IDS)
     for dag_id in DAG_IDS:
         assert bag.dags[dag_id].doc_md, f"{dag_id} has no docstring"
