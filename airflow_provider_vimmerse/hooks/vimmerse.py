@@ -179,6 +179,20 @@ class VimmerseHook(_VimmerseHookBase):
     def _choice(self, field: str, value: Any, allowed: tuple[str, ...]) -> str:
         return p.choice(field, value, allowed, allow_unknown=self.allow_unknown_values)
 
+    def _image_fields(
+        self, options: tuple[str, ...], *, option: str, seed: Any, aspect_ratio: str,
+        storyboard: Mapping[str, Any] | str | None, enhance_image: bool, background_music: bool,
+    ) -> dict[str, str | None]:
+        """The fields the image steps (elements, scenes) share, checked."""
+        return {
+            "option": self._choice("option", option, options),
+            "seed": None if seed is None else p.integer("seed", seed, 0),
+            "aspect_ratio": self._choice("aspect_ratio", aspect_ratio, p.ASPECT_RATIOS),
+            "storyboard": None if storyboard is None else p.storyboard(storyboard),
+            "enhance_image": p.boolean("enhance_image", enhance_image),
+            "background_music": p.boolean("background_music", background_music),
+        }
+
     # ----------------------------------------------------------------------------- endpoints
 
     def idea_to_video(
@@ -294,14 +308,10 @@ class VimmerseHook(_VimmerseHookBase):
         :param background_music: generate background music.
         :param extra_params: parameters the reference does not list yet.
         """
-        fields = {
-            "option": self._choice("option", option, p.ELEMENT_OPTIONS),
-            "seed": None if seed is None else p.integer("seed", seed, 0),
-            "aspect_ratio": self._choice("aspect_ratio", aspect_ratio, p.ASPECT_RATIOS),
-            "storyboard": None if storyboard is None else p.storyboard(storyboard),
-            "enhance_image": p.boolean("enhance_image", enhance_image),
-            "background_music": p.boolean("background_music", background_music),
-        }
+        fields = self._image_fields(
+            p.ELEMENT_OPTIONS, option=option, seed=seed, aspect_ratio=aspect_ratio, storyboard=storyboard,
+            enhance_image=enhance_image, background_music=background_music,
+        )
         return self._story("POST", f"/story/{p.story_id(story_id)}/elements", p.form(fields, extra_params), charges=True)
 
     def create_scenes(
@@ -332,16 +342,12 @@ class VimmerseHook(_VimmerseHookBase):
         :param background_music: add background music.
         :param extra_params: parameters the reference does not list yet.
         """
-        fields = {
-            "option": self._choice("option", option, p.IMAGE_OPTIONS),
-            "seed": None if seed is None else p.integer("seed", seed, 0),
-            "aspect_ratio": self._choice("aspect_ratio", aspect_ratio, p.ASPECT_RATIOS),
-            "storyboard": None if storyboard is None else p.storyboard(storyboard),
-            "enhance_image": p.boolean("enhance_image", enhance_image),
-            "generate_elements": p.boolean("generate_elements", generate_elements),
-            "narrator": self._choice("narrator", narrator, p.NARRATORS),
-            "background_music": p.boolean("background_music", background_music),
-        }
+        fields = self._image_fields(
+            p.IMAGE_OPTIONS, option=option, seed=seed, aspect_ratio=aspect_ratio, storyboard=storyboard,
+            enhance_image=enhance_image, background_music=background_music,
+        )
+        fields["generate_elements"] = p.boolean("generate_elements", generate_elements)
+        fields["narrator"] = self._choice("narrator", narrator, p.NARRATORS)
         return self._story("POST", f"/story/{p.story_id(story_id)}/scenes", p.form(fields, extra_params), charges=True)
 
     def create_videos(
