@@ -47,8 +47,11 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="the recorded sizes (takes a few minutes)")
     parser.add_argument("--record", action="store_true", help="write the table into docs/performance.md")
     parser.add_argument("--only", nargs="*", choices=["triggers", "download", "requests", "parse", "sandbox"])
+    for name, value in QUICK.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), help=f"override (quick {value}, full {FULL[name]})")
     args = parser.parse_args()
-    sizes = FULL if args.full else QUICK
+    sizes = dict(FULL if args.full else QUICK)
+    sizes.update({name: getattr(args, name) for name in QUICK if getattr(args, name) is not None})
     chosen = set(args.only or ["triggers", "download", "requests", "parse", "sandbox"])
     rows: list[Row] = []
     if "triggers" in chosen:

@@ -50,10 +50,12 @@ def test_step_by_step_flow(sandbox_conn, deferrable):
         f"steps_{deferrable}",
         f"""
         with DAG("steps_{deferrable}", schedule=None) as dag:
-            board = VimmerseCreateStoryboardOperator(task_id="storyboard", idea="A fox opens a bakery", scene_count=2, **FAST)
+            board = VimmerseCreateStoryboardOperator(task_id="storyboard", idea="A fox opens a bakery", scene_count=2,
+                                                     deferrable={deferrable}, **FAST)
             story_id = "{{{{ ti.xcom_pull('storyboard', key='story_id') }}}}"
             elements = VimmerseCreateElementsOperator(task_id="elements", story_id=story_id, aspect_ratio="16:9",
-                                                      storyboard="{{{{ ti.xcom_pull('storyboard')['storyboard'] }}}}", **FAST)
+                                                      storyboard="{{{{ ti.xcom_pull('storyboard')['storyboard'] }}}}",
+                                                      deferrable={deferrable}, **FAST)
             scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, deferrable={deferrable}, **FAST)
             videos = VimmerseCreateVideosOperator(task_id="videos", story_id=story_id, duration=1, deferrable={deferrable}, **FAST)
             concat = VimmerseConcatStoryOperator(task_id="concat", story_id=story_id, deferrable={deferrable}, **FAST)
