@@ -12,7 +12,6 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 
 from benchmarks import bench_download, bench_parse, bench_requests, bench_sandbox, bench_triggers
 from benchmarks.common import ROOT, Row
