@@ -43,3 +43,26 @@ def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
 
 def try_number(dag_run: Any, task_id: str) -> int:
     return dag_run.get_task_instance(task_id).try_number
+
+
+def example_dags_environment(home: Path, output: Path, sandbox: Any, api_key: str) -> dict[str, str]:
+    """
+    Environment for ``airflow`` subprocesses that run the example DAGs against ``sandbox``, with a
+    freshly migrated metadata database in ``home``.
+    """
+    import json
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[1] / "example_dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "VIMMERSE_POLL_INTERVAL": "0.2",
+        "VIMMERSE_OUTPUT_BASE": f"file://{output}",
+        "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
+        "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps({"conn_type": "vimmerse", "host": sandbox.url, "password": api_key}),
+    }
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    return env

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import warnings
@@ -15,6 +14,7 @@ from PIL import Image, ImageStat
 from airflow_provider_vimmerse.sandbox.pipeline import SandboxConfig
 from airflow_provider_vimmerse.sandbox.server import SandboxServer
 from tests.conftest import API_KEY, stats
+from tests.dag_runner import example_dags_environment
 from tests.sandbox.helpers import first_frame_mean, probe
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,17 +51,7 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("examples")
     config = SandboxConfig(data_dir=root / "sandbox", api_key=API_KEY, speed=100, static_dir=EXAMPLES / "data")
     with SandboxServer(config) as sandbox:
-        env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(root / "airflow"),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLES),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "VIMMERSE_POLL_INTERVAL": "0.2",
-            "VIMMERSE_OUTPUT_BASE": f"file://{root / 'output'}",
-            "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
-            "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps({"conn_type": "vimmerse", "host": sandbox.url, "password": API_KEY}),
-        }
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+        env = example_dags_environment(root / "airflow", root / "output", sandbox, API_KEY)
         yield sandbox, env, root / "output"
 
 

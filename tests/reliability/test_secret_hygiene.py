@@ -6,8 +6,6 @@ request to the file host.
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +16,7 @@ from airflow_provider_vimmerse.hooks.policy import ConnectionSettings
 from airflow_provider_vimmerse.sandbox.pipeline import SandboxConfig
 from airflow_provider_vimmerse.sandbox.server import SandboxServer
 from tests.conftest import stats
+from tests.dag_runner import example_dags_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "vmk-HYGIENE-9d41c7e2b05f3a68"
@@ -29,17 +28,7 @@ def test_the_key_leaks_nowhere(tmp_path):
     with SandboxServer(config) as sandbox:
         # Files are served under another host name, like a CDN: the key must never go there.
         sandbox.config.public_url = sandbox.url.replace("127.0.0.1", "localhost")
-        env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "example_dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "VIMMERSE_POLL_INTERVAL": "0.2",
-            "VIMMERSE_OUTPUT_BASE": f"file://{tmp_path / 'output'}",
-            "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
-            "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps({"conn_type": "vimmerse", "host": sandbox.url, "password": SECRET}),
-        }
-        subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+        env = example_dags_environment(home, tmp_path / "output", sandbox, SECRET)
         outputs = []
         for dag_id in ("vimmerse_idea_to_video", "vimmerse_story_from_images"):
             run = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", dag_id], env=env, capture_output=True, text=True, timeout=600)
