@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Body, Depends, FastAPI, Form, Header, Request
@@ -19,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from airflow_provider_vimmerse import params as p
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 from airflow_provider_vimmerse.sandbox.faults import FaultBook
-from airflow_provider_vimmerse.sandbox.pipeline import Pipeline, SandboxConfig, Stats, cost
+from airflow_provider_vimmerse.sandbox.pipeline import Pipeline, SandboxConfig, Stats, cost, now
 from airflow_provider_vimmerse.sandbox.store import Store
 
 
@@ -51,10 +50,6 @@ def _unprocessable(field: str, message: str, value: Any) -> JSONResponse:
     return JSONResponse(
         {"detail": [{"type": "value_error", "loc": ["body", field], "msg": message, "input": value}]}, status_code=422
     )
-
-
-def _now() -> str:
-    return str(datetime.now(timezone.utc))
 
 
 def _checked(check: Any, *args: Any) -> Any:
@@ -101,7 +96,7 @@ def create_app(state: SandboxState) -> FastAPI:
         if not new and story["status"] in ("new", "processing"):
             raise ApiError(400, "BAD_REQUEST", "The story is still processing a previous request")
         scenes = len((story.get("storyboard") or {}).get("scenes") or []) or int(params.get("scene_count") or 3)
-        story.update(status="new", progress_percentage=0, message="", updated_at=_now())
+        story.update(status="new", progress_percentage=0, message="", updated_at=now())
         if not store.charge(cost(kind, scenes), story, {"kind": kind, "params": params}, new=new):
             raise ApiError(402, "INSUFFICIENT_CREDIT")
         pipeline.submit(story["id"])
@@ -110,10 +105,10 @@ def create_app(state: SandboxState) -> FastAPI:
     def new_story(idea: str, title: str = "", **fields: Any) -> dict[str, Any]:
         if not idea.strip():
             raise ApiError(400, "BAD_REQUEST", "idea must not be empty")
-        now = _now()
+        created = now()
         return {
             "id": str(uuid.uuid4()), "status": "new", "progress_percentage": 0, "video_url": "",
-            "created_at": now, "updated_at": now, "title": title, "idea": idea, "description": "",
+            "created_at": created, "updated_at": created, "title": title, "idea": idea, "description": "",
             "customer_id": config.customer_id, "language": "en", "used_credits": 0, "visibility_status": "1",
             "is_transition": False, "has_bg_music": True, "has_narration": False, "narrator": "Rachel",
             "storyboard": None, "scenes": [], "medias": [], "failed_medias": [], "story_version": 0,
@@ -282,7 +277,7 @@ def create_app(state: SandboxState) -> FastAPI:
         changes = {k: v for k, v in changes.items() if v is not None}
         if storyboard:
             changes["storyboard"] = storyboard_or_400(storyboard)
-        story = store.update(story_id, changes | {"updated_at": _now()})
+        story = store.update(story_id, changes | {"updated_at": now()})
         if story is None:
             raise ApiError(404, "NOT_FOUND")
         return {"data": story}

@@ -12,6 +12,7 @@ import logging
 import threading
 import uuid
 import wave
+from datetime import datetime, timezone
 from array import array
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -169,7 +170,7 @@ class Pipeline:
             story.update(status="fail", message=f"Internal error: {type(err).__name__}: {err}")
         else:
             story.update(status="success", progress_percentage=100)
-        story["updated_at"] = _now()
+        story["updated_at"] = now()
         if self.store.save(story, finish_job=True) and story.get("webhook_url"):
             threading.Thread(target=self._notify, args=(story,), daemon=True).start()
 
@@ -190,9 +191,8 @@ class Pipeline:
             return
 
 
-def _now() -> str:
-    from datetime import datetime, timezone
-
+def now() -> str:
+    """A timestamp the way the service writes it: ``2025-09-02 17:20:48.587526+00:00``."""
     return str(datetime.now(timezone.utc))
 
 
@@ -229,7 +229,7 @@ class _Job:
     def tick(self, done: int, total: int) -> None:
         fraction = (self.stage_index + done / max(1, total)) / len(self.stages)
         self.story["progress_percentage"] = min(99, int(fraction * 100))
-        self.story["updated_at"] = _now()
+        self.story["updated_at"] = now()
         if not self.p.store.save(self.story):
             raise _Stopped  # the story was deleted while rendering
 
