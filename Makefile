@@ -2,33 +2,59 @@
 PYTHON ?= python3
 VENV ?= .venv
 LOWEST_VENV ?= .venv-lowest
+SANDBOX_VENV ?= .venv-sandbox
 # The newest Airflow we develop against, and the lowest one we claim to support.
 AIRFLOW_VERSION ?= 3.3.2
 LOWEST_AIRFLOW_VERSION ?= 3.1.8
+LOWEST_HTTP_PROVIDER_VERSION ?= 6.3.0
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install test test-lowest docs demo bench clean
+.PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench clean
 DEMO_DIR := $(CURDIR)/.demo
+# The sandbox is its own distribution: installed from ./sandbox like a user's CI would, and
+# reinstalled when its sources change.
+SANDBOX_SOURCES := sandbox/pyproject.toml $(shell find sandbox/src -name '*.py' 2>/dev/null)
 
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" -e ".[sandbox,test,docs]"
+	$(PY) -m pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint]"
 	touch $@
 
 install: $(VENV)/.installed
 
+# Everything: the provider's unit and integration tiers, then the sandbox's own tests.
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-sandbox
 
-$(LOWEST_VENV)/.installed: pyproject.toml Makefile
-	$(PYTHON) -m venv $(LOWEST_VENV)
-	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LOWEST_VENV)/bin/python -m pip install --quiet "apache-airflow==$(LOWEST_AIRFLOW_VERSION)" -e ".[sandbox,test]"
+# The fast tier: pure logic, no subprocess, no sandbox.
+test-unit: install
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+# The sandbox alone, in a venv of its own: proves `pip install ./sandbox` is all it needs.
+$(SANDBOX_VENV)/.installed: $(SANDBOX_SOURCES)
+	$(PYTHON) -m venv $(SANDBOX_VENV)
+	$(SANDBOX_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SANDBOX_VENV)/bin/python -m pip install --quiet "./sandbox[test]"
 	touch $@
 
-# The same suite on the lowest supported Airflow, so the declared range is true.
+test-sandbox: $(SANDBOX_VENV)/.installed
+	cd sandbox && $(CURDIR)/$(SANDBOX_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+$(LOWEST_VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST_VENV)/bin/python -m pip install --quiet "apache-airflow==$(LOWEST_AIRFLOW_VERSION)" \
+	    "apache-airflow-providers-http==$(LOWEST_HTTP_PROVIDER_VERSION)" ./sandbox -e ".[test]"
+	touch $@
+
+# The provider's suite on the lowest supported Airflow, so the declared range is true.
 test-lowest: $(LOWEST_VENV)/.installed
 	$(LOWEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
@@ -44,7 +70,7 @@ docs: install
 demo: install
 	@rm -rf "$(DEMO_DIR)/sandbox" "$(DEMO_DIR)/url" && mkdir -p "$(DEMO_DIR)/output"
 	@set -e; \
-	$(PY) -m airflow_provider_vimmerse.sandbox --port 0 --speed 20 --api-key demo-key \
+	$(VENV)/bin/vimmerse-sandbox --port 0 --speed 20 --api-key demo-key \
 	    --data-dir "$(DEMO_DIR)/sandbox" --static-dir "$(CURDIR)/example_dags/data" \
 	    --url-file "$(DEMO_DIR)/url" > "$(DEMO_DIR)/sandbox.log" 2>&1 & SANDBOX=$$!; \
 	trap 'kill $$SANDBOX 2>/dev/null; wait $$SANDBOX 2>/dev/null || true' EXIT; \
@@ -63,4 +89,4 @@ demo: install
 	echo ""; echo "Story video:        $$VIDEO"; echo "Storyboard preview: $$PREVIEW"
 
 clean:
-	rm -rf $(VENV) $(LOWEST_VENV) docs/_build .pytest_cache .demo
+	rm -rf $(VENV) $(LOWEST_VENV) $(SANDBOX_VENV) docs/_build docs/_generated .pytest_cache .demo

@@ -8,12 +8,12 @@ the API key.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from email.utils import parsedate_to_datetime
+from typing import Any
 
+import pendulum
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
-
-if TYPE_CHECKING:
-    from airflow_provider_vimmerse.story import VimmerseStory
 
 
 class VimmerseError(AirflowException):
@@ -121,7 +121,7 @@ class VimmerseStoryFailedError(VimmerseError):
     :param story: the story as last seen, with the service's ``message`` and ``failed_medias``.
     """
 
-    def __init__(self, story: VimmerseStory) -> None:
+    def __init__(self, story: Any) -> None:
         self.story = story
         reason = story.message or "no reason given"
         failed = f"; failed scenes: {len(story.failed_medias)}" if story.failed_medias else ""
@@ -140,6 +140,10 @@ class VimmerseWaitTimeoutError(VimmerseError):
             f"Story {story_id} did not finish within {timeout:g}s{at}. "
             "It may still be running on the service; it was not cancelled."
         )
+
+
+class VimmerseNoVideoError(VimmerseError):
+    """The story reached ``success`` but no ``video_url`` appeared within the grace period."""
 
 
 class VimmerseDownloadError(VimmerseError):
@@ -165,3 +169,73 @@ TRANSIENT_POLL_ERRORS: tuple[type[VimmerseError], ...] = (
     VimmerseRateLimitedError,
     VimmerseResponseError,
 )
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: either delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - pendulum.now("UTC").timestamp())
+
+
+_STATUS_ERRORS: dict[int, type[VimmerseApiError]] = {
+    400: VimmerseBadRequestError,
+    401: VimmerseAuthenticationError,
+    402: VimmerseInsufficientCreditError,
+    403: VimmerseAuthenticationError,
+    404: VimmerseNotFoundError,
+    422: VimmerseUnprocessableError,
+    429: VimmerseRateLimitedError,
+}
+_HINTS = {
+    402: " Nothing was created; add credits and submit again.",
+    401: " Check the connection's API key.",
+    403: " Check the connection's API key.",
+}
+
+
+def _describe_detail(detail: list[Any]) -> str:
+    parts = []
+    for item in detail:
+        if isinstance(item, dict):
+            where = ".".join(str(p) for p in item.get("loc", []) if p != "body")
+            parts.append(f"{where or '?'}: {item.get('msg', '')}".strip())
+    return "; ".join(parts)
+
+
+def error_for_status(
+    status: int, body: bytes | str, *, method: str, path: str, retry_after: str | None = None
+) -> VimmerseApiError:
+    """Build the typed error for an error answer; the body is summarised, never echoed in full."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    code: str | None = None
+    explanation = ""
+    detail: list[Any] = []
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        if isinstance(payload.get("message"), str):
+            code = payload["message"]
+        if isinstance(payload.get("detail"), list):
+            detail = payload["detail"]
+        elif isinstance(payload.get("detail"), str):
+            explanation = payload["detail"]
+    cls = _STATUS_ERRORS.get(status, VimmerseServerError if status >= 500 else VimmerseApiError)
+    reason = _describe_detail(detail) or ": ".join(filter(None, (code, explanation)))
+    if not reason and payload is None:
+        reason = text.strip()[:120]
+    message = (
+        f"{method} {path} answered HTTP {status}" + (f": {reason}" if reason else "") + "." + _HINTS.get(status, "")
+    )
+    return cls(message, status_code=status, code=code, detail=detail, retry_after=parse_retry_after(retry_after))

@@ -30,10 +30,7 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [
-                    "airflow_provider_vimmerse.hooks.vimmerse",
-                    "airflow_provider_vimmerse.hooks.vimmerse_async",
-                ],
+                "python-modules": ["airflow_provider_vimmerse.hooks.vimmerse"],
             }
         ],
         "operators": [
@@ -46,7 +43,9 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_vimmerse.sensors.story"]}],
-        "triggers": [{"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_vimmerse.triggers.story"]}],
+        "triggers": [
+            {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_vimmerse.triggers.story"]}
+        ],
         "extra-links": [
             "airflow_provider_vimmerse.links.story.VimmerseVideoLink",
             "airflow_provider_vimmerse.links.story.VimmerseStoryLink",
@@ -71,7 +70,9 @@ def get_provider_info() -> dict[str, Any]:
                         "reach the service. Default 3; 0 disables.",
                         "schema": {"type": ["integer", "null"], "minimum": 0},
                     },
-                    "retry_delay": _number_field("Retry delay (s)", "First backoff; doubles each retry, with jitter. Default 1."),
+                    "retry_delay": _number_field(
+                        "Retry delay (s)", "First backoff; doubles each retry, with jitter. Default 1."
+                    ),
                     "max_retry_delay": _number_field(
                         "Max retry delay (s)", "Cap of one backoff, and the longest Retry-After honoured. Default 60."
                     ),

@@ -49,8 +49,14 @@ def measure(size_mib: int, rounds: int = 3) -> list[Row]:
     curl_mbps = size_mib / min(curl_seconds)
     ratio = ours_mbps / curl_mbps
     return [
-        Row(f"download {size_mib} MiB throughput", f"{ours_mbps:.0f} MiB/s", f"{curl_mbps:.0f} MiB/s (curl -o)",
-            ratio, ">= 0.8x", ratio >= 0.8),
+        Row(
+            f"download {size_mib} MiB throughput",
+            f"{ours_mbps:.0f} MiB/s",
+            f"{curl_mbps:.0f} MiB/s (curl -o)",
+            ratio,
+            ">= 0.8x",
+            ratio >= 0.8,
+        ),
         Row("download peak RSS growth", f"{growth:.1f} MiB", "-", growth / 32, "<= 32 MiB", growth <= 32),
     ]
 
@@ -62,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     import requests
 
-    from airflow_provider_vimmerse.hooks.download import download
+    from airflow_provider_vimmerse.download import download
 
     session = requests.Session()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -14,14 +14,31 @@ def _latencies(stories: int, reads: int, speed: float) -> list[float]:
     import requests
 
     data_dir = tempfile.mkdtemp(prefix="vimmerse-bench-sandbox-")
-    command = [sys.executable, "-m", "airflow_provider_vimmerse.sandbox", "--port", "0", "--data-dir", data_dir,
-               "--api-key", BENCH_KEY, "--speed", str(speed), "--credits", "1000000"]
+    command = [
+        sys.executable,
+        "-m",
+        "vimmerse_sandbox",
+        "--port",
+        "0",
+        "--data-dir",
+        data_dir,
+        "--api-key",
+        BENCH_KEY,
+        "--speed",
+        str(speed),
+        "--credits",
+        "1000000",
+    ]
     with process_serving(*command) as url:
         session = requests.Session()
         headers = {"X-Api-Key": BENCH_KEY}
         ids = [
-            session.post(f"{url}/story/idea-2-video", data={"idea": f"Story number {i}", "scene_count": 2, "duration": 2},
-                         headers=headers, timeout=30).json()["data"]["id"]
+            session.post(
+                f"{url}/story/idea-2-video",
+                json={"idea": f"Story number {i}", "scene_count": 2},
+                headers=headers,
+                timeout=30,
+            ).json()["data"]["id"]
             for i in range(stories)
         ]
         time.sleep(1)  # let the render pool get going
@@ -45,8 +62,20 @@ def measure(stories: int, reads: int) -> list[Row]:
     p50, p99 = _percentile(busy, 50), _percentile(busy, 99)
     idle50, idle99 = _percentile(idle, 50), _percentile(idle, 99)
     return [
-        Row(f"sandbox GET /story p50, {stories} in flight", f"{p50:.1f} ms", f"{idle50:.1f} ms (idle)", p50 / idle50,
-            "<= 5x idle", p50 <= 5 * idle50),
-        Row(f"sandbox GET /story p99, {stories} in flight", f"{p99:.1f} ms", f"{idle99:.1f} ms (idle)", p99 / idle99,
-            "<= 100 ms", p99 <= 100),
+        Row(
+            f"sandbox GET /story p50, {stories} in flight",
+            f"{p50:.1f} ms",
+            f"{idle50:.1f} ms (idle)",
+            p50 / idle50,
+            "<= 5x idle",
+            p50 <= 5 * idle50,
+        ),
+        Row(
+            f"sandbox GET /story p99, {stories} in flight",
+            f"{p99:.1f} ms",
+            f"{idle99:.1f} ms (idle)",
+            p99 / idle99,
+            "<= 100 ms",
+            p99 <= 100,
+        ),
     ]

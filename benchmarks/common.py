@@ -8,10 +8,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_KEY = "bench-key-0000"
@@ -49,7 +50,9 @@ def env_with_connection(url: str, **extra: Any) -> dict[str, str]:
 def process_serving(*command: str) -> Iterator[str]:
     """Run a server process that writes its URL to ``--url-file``; yield the URL."""
     url_file = Path(tempfile.mkdtemp(prefix="vimmerse-bench-")) / "url"
-    process = subprocess.Popen([*command, "--url-file", str(url_file)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [*command, "--url-file", str(url_file)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         deadline = time.monotonic() + 60
         while not url_file.exists() or not url_file.read_text():
@@ -77,7 +80,17 @@ def _wait_until_answering(url: str) -> None:
 
 @contextmanager
 def fake_api(start: float = 0.0, low: float = 0.0, high: float = 0.0, file: Path | None = None) -> Iterator[str]:
-    command = [sys.executable, "-m", "benchmarks.fake_api", "--start", str(start), "--low", str(low), "--high", str(high)]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.fake_api",
+        "--start",
+        str(start),
+        "--low",
+        str(low),
+        "--high",
+        str(high),
+    ]
     if file is not None:
         command += ["--file", str(file)]
     with process_serving(*command) as url:

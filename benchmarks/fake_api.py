@@ -36,8 +36,11 @@ def main() -> None:
         story_id = request.match_info["story_id"]
         done = time.time() >= flip_time(story_id, args.start, args.low, args.high)
         data = {
-            "id": story_id, "status": "success" if done else "processing", "progress_percentage": 100 if done else 50,
-            "video_url": "http://cdn.invalid/v.mp4" if done else "", "created_at": "2025-09-02 17:20:48.587526+00:00",
+            "id": story_id,
+            "status": "success" if done else "processing",
+            "progress_percentage": 100 if done else 50,
+            "video_url": "http://cdn.invalid/v.mp4" if done else "",
+            "created_at": "2025-09-02 17:20:48.587526+00:00",
         }
         return web.Response(text=json.dumps({"data": data}), content_type="application/json")
 
@@ -55,7 +58,7 @@ def main() -> None:
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # noqa: SLF001 - aiohttp has no public accessor
+        port = site._server.sockets[0].getsockname()[1]
         args.url_file.write_text(f"http://127.0.0.1:{port}")
         while True:
             await asyncio.sleep(3600)

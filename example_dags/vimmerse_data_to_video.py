@@ -56,7 +56,10 @@ with DAG(
         affordable = params["credit_budget"] // params["credits_per_story"]
         planned, skipped = rows[:affordable], rows[affordable:]
         if skipped:
-            print(f"Credit budget {params['credit_budget']} covers {affordable} of {len(rows)} rows; skipping {len(skipped)}.")
+            print(
+                f"Credit budget {params['credit_budget']} covers {affordable} of {len(rows)} rows; "
+                f"skipping {len(skipped)}."
+            )
         return {
             "videos": [
                 {
@@ -79,7 +82,6 @@ with DAG(
     videos = VimmerseIdeaToVideoOperator.partial(
         task_id="create_video",
         scene_count=2,
-        duration=3,
         aspect_ratio="1:1",
         deferrable=True,
         poll_interval=POLL_INTERVAL,
@@ -105,10 +107,27 @@ with DAG(
 
         entries = []
         for row, summary, file in zip(plan["planned"], summaries, files):
-            entries.append({**row, "status": summary["status"], "story_id": summary["story_id"],
-                            "video": file["path"], "sha256": file["sha256"], "used_credits": summary["used_credits"]})
+            entries.append(
+                {
+                    **row,
+                    "status": summary["status"],
+                    "story_id": summary["story_id"],
+                    "video": file["path"],
+                    "sha256": file["sha256"],
+                    "used_credits": summary["used_credits"],
+                }
+            )
         for row in plan["skipped"]:
-            entries.append({**row, "status": "skipped: credit budget", "story_id": "", "video": "", "sha256": "", "used_credits": 0})
+            entries.append(
+                {
+                    **row,
+                    "status": "skipped: credit budget",
+                    "story_id": "",
+                    "video": "",
+                    "sha256": "",
+                    "used_credits": 0,
+                }
+            )
         folder = ObjectStoragePath(params["output_base"]) / "catalogue" / run_id.replace(":", "_").replace("+", "_")
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "manifest.json").write_text(json.dumps(entries, indent=2))

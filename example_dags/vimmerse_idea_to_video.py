@@ -54,8 +54,9 @@ with DAG(
     @task
     def storyboard_preview(story_id: str, ds=None, params=None) -> str:
         """Write a PNG contact sheet of the scene images next to the video."""
+        from storyboard_preview import storyboard_preview as render
+
         from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-        from airflow_provider_vimmerse.preview import storyboard_preview as render
 
         target = ObjectStoragePath(params["output_base"]) / ds / "preview.png"
         target.parent.mkdir(parents=True, exist_ok=True)

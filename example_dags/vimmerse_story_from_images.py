@@ -49,14 +49,16 @@ with DAG(
     },
 ) as dag:
     story = VimmerseCreateStoryboardOperator(
-        task_id="story", idea="A day in a small harbor town", title="A day at the harbor", scene_count=3, **WAIT
+        task_id="story", idea="A day in a small harbor town", scene_count=3, **WAIT
     )
 
     @task
     def build_storyboard(params=None) -> dict:
         base = params["image_base_url"].rstrip("/")
         return {
-            "characters": [{"name": "Captain", "description": "the harbor's oldest sailor", "image_url": f"{base}/captain.png"}],
+            "characters": [
+                {"name": "Captain", "description": "the harbor's oldest sailor", "image_url": f"{base}/captain.png"}
+            ],
             "environments": [],
             "objects": [],
             "scenes": [
@@ -74,7 +76,7 @@ with DAG(
 
     story_id = story.output["story_id"]
     scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, storyboard=build_storyboard(), **WAIT)
-    videos = VimmerseCreateVideosOperator(task_id="videos", story_id=story_id, duration=3, **WAIT)
+    videos = VimmerseCreateVideosOperator(task_id="videos", story_id=story_id, title="A day at the harbor", **WAIT)
     download = VimmerseDownloadVideoOperator(
         task_id="download_video",
         story_id=story_id,

@@ -49,7 +49,9 @@ with DAG(
         "output_base": Param(OUTPUT_BASE, type="string"),
     },
 ) as dag:
-    storyboard = VimmerseCreateStoryboardOperator(task_id="storyboard", idea="{{ params.idea }}", scene_count=3, **WAIT)
+    storyboard = VimmerseCreateStoryboardOperator(
+        task_id="storyboard", idea="{{ params.idea }}", scene_count=3, audio_option={"narrator": "Lily"}, **WAIT
+    )
     story_id = storyboard.output["story_id"]
 
     @task
@@ -66,15 +68,20 @@ with DAG(
         return board
 
     elements = VimmerseCreateElementsOperator(
-        task_id="elements", story_id=story_id, storyboard=edit_storyboard(storyboard.output), aspect_ratio="16:9", **WAIT
+        task_id="elements",
+        story_id=story_id,
+        storyboard=edit_storyboard(storyboard.output),
+        aspect_ratio="16:9",
+        **WAIT,
     )
-    scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, narrator="Lily", **WAIT)
+    scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, **WAIT)
 
     @task
     def storyboard_preview(story_id: str, params=None, run_id=None) -> str:
         """The contact sheet a reviewer looks at before animation is paid for."""
+        from storyboard_preview import storyboard_preview as render
+
         from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-        from airflow_provider_vimmerse.preview import storyboard_preview as render
 
         target = ObjectStoragePath(params["output_base"]) / "step_by_step" / story_id / "preview.png"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +101,7 @@ with DAG(
     )
     auto_approved = EmptyOperator(task_id="auto_approved")
     videos = VimmerseCreateVideosOperator(
-        task_id="videos", story_id=story_id, duration=3, trigger_rule="none_failed_min_one_success", **WAIT
+        task_id="videos", story_id=story_id, trigger_rule="none_failed_min_one_success", **WAIT
     )
     download = VimmerseDownloadVideoOperator(
         task_id="download_video",

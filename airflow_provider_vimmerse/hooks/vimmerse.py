@@ -1,47 +1,56 @@
 """
-Hooks for the Vimmerse Story API: :class:`VimmerseHook` (sync, requests) and
-:class:`VimmerseAsyncHook` (async, aiohttp, for triggers).
+Hooks for the Vimmerse Story API: :class:`VimmerseHook` (an ``HttpHook``) and
+:class:`VimmerseAsyncHook` (an ``HttpAsyncHook``, for triggers).
 
-Why not ``HttpHook`` / ``HttpAsyncHook`` from the http provider: they open a new session per
-call (no keep-alive across polls), turn unknown connection extras into HTTP headers (ours are
-settings, not headers), and retry every method alike, which could bill a story twice. These
-hooks keep one session per instance and share one retry policy and error mapping
-(:mod:`airflow_provider_vimmerse.hooks.policy`) between the two transports.
+The http provider does the transport: the connection becomes the base URL and a session (TLS
+verification, keep-alive adapters), and every request goes through ``Session.request`` (so
+proxies, ``NO_PROXY``, CA bundles and netrc are honoured as requests always does) or, async,
+through ``HttpAsyncHook.session()``, one aiohttp session for a trigger's whole life.
+
+What stays ours, and why:
+
+- Retries. The http hooks' own retries are off (``HttpHook`` retries only when asked;
+  ``HttpAsyncHook`` gets ``retry_limit=1``) because they would repeat any 5xx, and a repeated
+  create can bill a second story. :mod:`~airflow_provider_vimmerse.hooks._transport` decides,
+  for both hooks alike, and never repeats a request that may have been charged.
+- Errors keep the service's code, 422 ``detail`` and ``Retry-After``
+  (:func:`~airflow_provider_vimmerse.exceptions.error_for_status`).
+- Connection extras are settings (timeouts, retries, TLS), never HTTP headers, and the API key
+  is added to each API request, never to the session: downloads from a CDN never see it.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseHook
-from airflow_provider_vimmerse import params as p
-from airflow_provider_vimmerse.exceptions import (
-    TRANSIENT_POLL_ERRORS,
-    VimmerseError,
-    VimmersePollingError,
-    VimmerseStoryFailedError,
-    VimmerseWaitTimeoutError,
+import aiohttp
+from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionConfig
+
+from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseError, VimmerseInvalidParameterError
+from airflow_provider_vimmerse.hooks._transport import ConnectionSettings, Failure, next_retry
+from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, story_from_body
+from airflow_provider_vimmerse.polling import (
+    DEFAULT_MAX_POLL_ERRORS,
+    DEFAULT_POLL_INTERVAL,
+    PollState,
+    decide,
+    error_for_event,
+    event,
 )
-from airflow_provider_vimmerse.hooks.policy import (
-    ConnectionSettings,
-    Failure,
-    data_from_body,
-    next_retry,
-    story_from_body,
-)
-from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
 
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_vimmerse.hooks.download import DownloadResult
+    from airflow_provider_vimmerse.download import DownloadResult
 
 API_KEY_HEADER = "X-Api-Key"
-_CONNECTION_PROBE_ID = "vimmerse-connection-test"
+# A well-formed story id that cannot exist: the service answers 400 for ids that are not UUIDs.
+CONNECTION_PROBE_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def _requests_failure(err: requests.RequestException) -> Failure:
@@ -58,23 +67,37 @@ def _requests_failure(err: requests.RequestException) -> Failure:
     return Failure.DISCONNECT
 
 
-class _VimmerseHookBase(BaseHook):
-    """Connection attributes shared by both hooks."""
+def _aiohttp_failure(err: BaseException) -> Failure:
+    if isinstance(err, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
+        return Failure.CONNECT
+    if isinstance(err, TimeoutError):
+        return Failure.TIMEOUT
+    return Failure.DISCONNECT
+
+
+def _documented(endpoint: api.Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a hook method its endpoint's docstring (parameters, defaults, aliases)."""
+
+    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
+        method.__doc__ = endpoint.docstring()
+        return method
+
+    return decorate
+
+
+class _VimmerseConnection:
+    """The connection attributes both hooks share."""
 
     conn_name_attr = "vimmerse_conn_id"
     default_conn_name = "vimmerse_default"
     conn_type = "vimmerse"
     hook_name = "Vimmerse"
 
-    def __init__(self, vimmerse_conn_id: str = default_conn_name, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.vimmerse_conn_id = vimmerse_conn_id
-
     def _log_retry(self, method: str, path: str, why: str, delay: float, attempt: int, limit: int) -> None:
-        self.log.warning("%s %s: %s; retry %d/%d in %.1fs.", method, path, why, attempt + 1, limit, delay)
+        self.log.warning("%s %s: %s; retry %d/%d in %.1fs.", method, path, why, attempt + 1, limit, delay)  # type: ignore[attr-defined]
 
 
-class VimmerseHook(_VimmerseHookBase):
+class VimmerseHook(_VimmerseConnection, HttpHook):
     """
     Calls the Vimmerse Story API.
 
@@ -82,19 +105,16 @@ class VimmerseHook(_VimmerseHookBase):
     Extras: ``timeout``, ``connect_timeout``, ``retry_limit``, ``retry_delay``,
     ``max_retry_delay``, ``verify_ssl``, ``story_url_template``.
 
-    Every method validates its parameters before sending anything, and returns a
-    :class:`~airflow_provider_vimmerse.story.VimmerseStory`.
+    Every endpoint method checks its parameters before anything is sent (see
+    :mod:`airflow_provider_vimmerse.endpoints`) and returns a
+    :class:`~airflow_provider_vimmerse.models.VimmerseStory`.
 
     :param vimmerse_conn_id: the ``vimmerse`` connection to use.
-    :param allow_unknown_values: send option/motion_type/narrator/aspect_ratio values that are not
-        in the documented lists (a warning is logged for each).
     """
 
-    def __init__(
-        self, vimmerse_conn_id: str = _VimmerseHookBase.default_conn_name, *, allow_unknown_values: bool = False
-    ) -> None:
-        super().__init__(vimmerse_conn_id)
-        self.allow_unknown_values = allow_unknown_values
+    def __init__(self, vimmerse_conn_id: str = _VimmerseConnection.default_conn_name, **kwargs: Any) -> None:
+        super().__init__(method="GET", http_conn_id=vimmerse_conn_id, **kwargs)
+        self.vimmerse_conn_id = vimmerse_conn_id
         self._sleep: Callable[[float], None] = time.sleep
 
     @cached_property
@@ -102,30 +122,30 @@ class VimmerseHook(_VimmerseHookBase):
         """The connection's settings (read once per hook)."""
         return ConnectionSettings.from_connection(self.get_connection(self.vimmerse_conn_id))
 
-    @cached_property
-    def session(self) -> requests.Session:
-        """One keep-alive session for this hook; the API key is added per request, never to the session."""
-        import requests  # imported on first use: DAG files that only build operators never pay for it
+    # HttpHook's session building, with our connection rules: the base URL defaults to the live
+    # API, no basic auth (the key travels per request), and extras are settings, not headers.
+    def _set_base_url(self, connection: Any) -> None:
+        self.base_url = self.settings.base_url
+        self._base_url_initialized = True
 
-        settings = self.settings
-        session = requests.Session()
-        # requests re-reads proxy, netrc and CA-bundle environment variables on every call, which
-        # costs more than the request itself on a fast network: read them once per hook instead.
-        session.trust_env = False
-        session.proxies = requests.utils.get_environ_proxies(settings.base_url)
-        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
-        session.verify = (ca_bundle or True) if settings.verify_ssl else False
+    def _configure_session_from_auth(self, session: requests.Session, connection: Any) -> requests.Session:
         return session
 
-    def get_conn(self) -> requests.Session:
-        """Return the hook's HTTP session."""
-        return self.session
+    def _configure_session_from_extra(
+        self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
+    ) -> requests.Session:
+        session.verify = self.settings.verify_ssl
+        return session
+
+    @cached_property
+    def session(self) -> requests.Session:
+        """One keep-alive session for this hook, built by ``HttpHook.get_conn``."""
+        return self.get_conn()
 
     def close(self) -> None:
         """Close the HTTP session."""
         if "session" in self.__dict__:
-            self.session.close()
-            del self.__dict__["session"]
+            self.__dict__.pop("session").close()
 
     def __enter__(self) -> VimmerseHook:
         return self
@@ -133,328 +153,124 @@ class VimmerseHook(_VimmerseHookBase):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    # ----------------------------------------------------------------------------- transport
+    # ------------------------------------------------------------------------------ transport
 
-    def _request(self, method: str, path: str, form: p.FormItems | None = None, *, charges: bool = False) -> bytes:
+    def _request(self, method: str, path: str, *, charges: bool = False, **body: Any) -> bytes:
         """Send one API request with the retry policy; return the 2xx body or raise the typed error."""
         import requests
 
         settings = self.settings
         policy = settings.retry
-        session = self.session
-        # Sent through the session's adapter (its keep-alive pool) without Session.request's
-        # per-call cookie, hook and settings merging, none of which an API-key call needs.
-        request = requests.Request(
-            method, settings.base_url + path, data=form,
-            headers={API_KEY_HEADER: settings.api_key, "Accept": "application/json"},
-        ).prepare()
-        adapter = session.get_adapter(request.url)
+        headers = {API_KEY_HEADER: settings.api_key, "Accept": "application/json"}
         attempt = 0
         while True:
             try:
-                response = adapter.send(
-                    request, timeout=(settings.connect_timeout, settings.timeout), verify=session.verify,
-                    proxies=session.proxies,
+                response = self.session.request(
+                    method,
+                    settings.base_url + path,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=(settings.connect_timeout, settings.timeout),
+                    **body,
                 )
-                body = response.content
+                content = response.content
             except requests.RequestException as err:
                 delay, why = next_retry(
-                    policy, attempt, method=method, path=path, charges=charges,
-                    failure=_requests_failure(err), cause=type(err).__name__,
+                    policy,
+                    attempt,
+                    method=method,
+                    path=path,
+                    charges=charges,
+                    failure=_requests_failure(err),
+                    cause=type(err).__name__,
                 )
             else:
                 if response.status_code < 300:
-                    return body
+                    return content
                 delay, why = next_retry(
-                    policy, attempt, method=method, path=path, charges=charges, status=response.status_code,
-                    body=body, retry_after=response.headers.get("Retry-After"),
+                    policy,
+                    attempt,
+                    method=method,
+                    path=path,
+                    charges=charges,
+                    status=response.status_code,
+                    body=content,
+                    retry_after=response.headers.get("Retry-After"),
                 )
             self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
             self._sleep(delay)
             attempt += 1
 
-    def _story(self, method: str, path: str, form: p.FormItems | None = None, *, charges: bool = False) -> VimmerseStory:
-        return story_from_body(self._request(method, path, form, charges=charges), method=method, path=path)
-
-    def _choice(self, field: str, value: Any, allowed: tuple[str, ...]) -> str:
-        return p.choice(field, value, allowed, allow_unknown=self.allow_unknown_values)
-
-    def _image_fields(
-        self, options: tuple[str, ...], *, option: str, seed: Any, aspect_ratio: str,
-        storyboard: Mapping[str, Any] | str | None, enhance_image: bool, background_music: bool,
-    ) -> dict[str, str | None]:
-        """The fields the image steps (elements, scenes) share, checked."""
-        return {
-            "option": self._choice("option", option, options),
-            "seed": None if seed is None else p.integer("seed", seed, 0),
-            "aspect_ratio": self._choice("aspect_ratio", aspect_ratio, p.ASPECT_RATIOS),
-            "storyboard": None if storyboard is None else p.storyboard(storyboard),
-            "enhance_image": p.boolean("enhance_image", enhance_image),
-            "background_music": p.boolean("background_music", background_music),
-        }
-
-    # ----------------------------------------------------------------------------- endpoints
-
-    def idea_to_video(
-        self,
-        idea: str,
-        *,
-        scene_count: int = 3,
-        option: str = "FluxKontextPro",
-        generate_elements: bool = True,
-        aspect_ratio: str = "16:9",
-        seed: int | None = None,
-        is_transition: str = "No",
-        title: str = "",
-        description: str = "",
-        visibility_status: str = "1",
-        motion_type: str = "Auto",
-        duration: int = 5,
-        loop: int = 1,
-        enhance_image: bool = True,
-        narrator: str = "Rachel",
-        background_music: bool = True,
-        sound_effects: str = "No",
-        webhook_url: str | None = None,
-        extra_params: Mapping[str, Any] | None = None,
-    ) -> VimmerseStory:
-        """
-        Create a story and its video from an idea in one call (``POST /story/idea-2-video``).
-
-        :param idea: what the story is about (non-empty).
-        :param scene_count: number of scenes, >= 1.
-        :param option: image model, one of :data:`~airflow_provider_vimmerse.params.IMAGE_OPTIONS`.
-        :param generate_elements: generate element images for character consistency.
-        :param aspect_ratio: one of ``16:9``, ``4:3``, ``1:1``, ``3:4``, ``9:16``.
-        :param seed: image generation seed.
-        :param is_transition: ``"Yes"`` to add transition images.
-        :param title: story title.
-        :param description: story description.
-        :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public.
-        :param motion_type: animation model, one of :data:`~airflow_provider_vimmerse.params.MOTION_TYPES`.
-        :param duration: seconds per scene, 1..10.
-        :param loop: repetitions of the motion, 1..6 (ignored when narrated).
-        :param enhance_image: apply 1x super-resolution.
-        :param narrator: voice, one of :data:`~airflow_provider_vimmerse.params.NARRATORS`.
-        :param background_music: add background music.
-        :param sound_effects: ``"Yes"`` or ``"No"``.
-        :param webhook_url: http(s) URL the service POSTs to when the story finishes.
-        :param extra_params: parameters the reference does not list yet, sent as given.
-        :return: the new story (usually ``new`` or ``processing``).
-        """
-        fields = {
-            "idea": p.idea(idea),
-            "title": p.text("title", title),
-            "description": p.text("description", description),
-            "scene_count": p.integer("scene_count", scene_count, 1),
-            "option": self._choice("option", option, p.IMAGE_OPTIONS),
-            "generate_elements": p.boolean("generate_elements", generate_elements),
-            "aspect_ratio": self._choice("aspect_ratio", aspect_ratio, p.ASPECT_RATIOS),
-            "seed": None if seed is None else p.integer("seed", seed, 0),
-            "is_transition": p.yes_no("is_transition", is_transition),
-            "visibility_status": p.choice("visibility_status", str(visibility_status), p.VISIBILITY_STATUSES),
-            "motion_type": self._choice("motion_type", motion_type, p.MOTION_TYPES),
-            "duration": p.integer("duration", duration, *p.DURATION_RANGE),
-            "loop": p.integer("loop", loop, *p.LOOP_RANGE),
-            "enhance_image": p.boolean("enhance_image", enhance_image),
-            "narrator": self._choice("narrator", narrator, p.NARRATORS),
-            "background_music": p.boolean("background_music", background_music),
-            "sound_effects": p.yes_no("sound_effects", sound_effects),
-            "webhook_url": None if webhook_url is None else p.http_url("webhook_url", webhook_url),
-        }
-        return self._story("POST", "/story/idea-2-video", p.form(fields, extra_params), charges=True)
-
-    def create_storyboard(
-        self, idea: str, *, scene_count: int = 3, title: str = "", extra_params: Mapping[str, Any] | None = None
-    ) -> VimmerseStory:
-        """
-        Create a story and its storyboard from an idea (``POST /story``, advanced step 1).
-
-        :param idea: what the story is about (non-empty).
-        :param scene_count: number of scenes, >= 1.
-        :param title: story title (the live service accepts it, as the reference's example shows).
-        :param extra_params: parameters the reference does not list yet.
-        """
-        fields = {
-            "idea": p.idea(idea),
-            "scene_count": p.integer("scene_count", scene_count, 1),
-            "title": p.text("title", title),
-        }
-        return self._story("POST", "/story", p.form(fields, extra_params), charges=True)
-
-    def create_elements(
-        self,
-        story_id: str,
-        *,
-        option: str = "FluxKontextPro",
-        seed: int | None = None,
-        aspect_ratio: str = "9:16",
-        storyboard: Mapping[str, Any] | str | None = None,
-        enhance_image: bool = False,
-        background_music: bool = True,
-        extra_params: Mapping[str, Any] | None = None,
-    ) -> VimmerseStory:
-        """
-        Generate element images and music for a storyboard (``POST /story/{id}/elements``, step 1.5).
-
-        Defaults follow the reference for this step (``aspect_ratio="9:16"``, ``enhance_image=False``).
-
-        :param story_id: the story.
-        :param option: image model, one of :data:`~airflow_provider_vimmerse.params.ELEMENT_OPTIONS`.
-        :param seed: image generation seed.
-        :param aspect_ratio: one of ``16:9``, ``4:3``, ``1:1``, ``3:4``, ``9:16``.
-        :param storyboard: an edited storyboard (dict or JSON text); elements with ``image_url`` are kept.
-        :param enhance_image: apply 1x super-resolution.
-        :param background_music: generate background music.
-        :param extra_params: parameters the reference does not list yet.
-        """
-        fields = self._image_fields(
-            p.ELEMENT_OPTIONS, option=option, seed=seed, aspect_ratio=aspect_ratio, storyboard=storyboard,
-            enhance_image=enhance_image, background_music=background_music,
+    def _submit(self, endpoint: api.Endpoint, arguments: dict[str, Any], story_id: str | None = None) -> VimmerseStory:
+        """Check ``arguments`` against ``endpoint``, send them, and return the story it answered with."""
+        extra_params = arguments.pop("extra_params", None)
+        fields = endpoint.payload(arguments, extra_params)
+        path = endpoint.path.format(story_id=v.story_id(story_id)) if endpoint.on_story else endpoint.path
+        body = self._encode(endpoint, fields)
+        data = data_from_body(
+            self._request(endpoint.method, path, charges=endpoint.charges, **body), method=endpoint.method, path=path
         )
-        return self._story("POST", f"/story/{p.story_id(story_id)}/elements", p.form(fields, extra_params), charges=True)
+        if data is None and story_id is not None:
+            # Some operations answer ``{}``: the story is read back instead.
+            return self.get_story(story_id)
+        return VimmerseStory.from_api(data)
 
-    def create_scenes(
-        self,
-        story_id: str,
-        *,
-        option: str = "FluxKontextPro",
-        seed: int | None = None,
-        aspect_ratio: str = "16:9",
-        storyboard: Mapping[str, Any] | str | None = None,
-        enhance_image: bool = True,
-        generate_elements: bool = True,
-        narrator: str = "Rachel",
-        background_music: bool = True,
-        extra_params: Mapping[str, Any] | None = None,
-    ) -> VimmerseStory:
-        """
-        Generate missing scene images and narrations (``POST /story/{id}/scenes``, step 2).
+    @staticmethod
+    def _encode(endpoint: api.Endpoint, fields: dict[str, Any]) -> dict[str, Any]:
+        if endpoint.body == "json":
+            return {"json": fields}
+        if endpoint.body == "multipart":
+            files = [("image_files", upload) for upload in _uploads(fields.pop("image_files", None) or [])]
+            # Always multipart, as the service documents, even without files.
+            return {"files": [(key, (None, value)) for key, value in api.encode_form(fields)] + files}
+        return {"data": api.encode_form(fields)}
 
-        :param story_id: the story.
-        :param option: image model, one of :data:`~airflow_provider_vimmerse.params.IMAGE_OPTIONS`.
-        :param seed: image generation seed.
-        :param aspect_ratio: one of ``16:9``, ``4:3``, ``1:1``, ``3:4``, ``9:16``.
-        :param storyboard: an edited storyboard (dict or JSON text); scenes with ``image_url`` are kept.
-        :param enhance_image: apply 1x super-resolution.
-        :param generate_elements: generate element images for consistency.
-        :param narrator: voice, one of :data:`~airflow_provider_vimmerse.params.NARRATORS`.
-        :param background_music: add background music.
-        :param extra_params: parameters the reference does not list yet.
-        """
-        fields = self._image_fields(
-            p.IMAGE_OPTIONS, option=option, seed=seed, aspect_ratio=aspect_ratio, storyboard=storyboard,
-            enhance_image=enhance_image, background_music=background_music,
-        )
-        fields["generate_elements"] = p.boolean("generate_elements", generate_elements)
-        fields["narrator"] = self._choice("narrator", narrator, p.NARRATORS)
-        return self._story("POST", f"/story/{p.story_id(story_id)}/scenes", p.form(fields, extra_params), charges=True)
+    # ------------------------------------------------------------------------------ endpoints
 
-    def create_videos(
-        self,
-        story_id: str,
-        *,
-        title: str = "",
-        storyboard: Mapping[str, Any] | str | None = None,
-        scenes: list[Mapping[str, Any]] | str | None = None,
-        is_transition: str = "No",
-        motion_type: str = "Auto",
-        duration: int = 5,
-        loop: int = 1,
-        sound_effects: str = "No",
-        webhook_url: str | None = None,
-        extra_params: Mapping[str, Any] | None = None,
-    ) -> VimmerseStory:
-        """
-        Animate the scenes and compose the story video (``POST /story/{id}/videos``, step 3).
+    @_documented(api.IDEA_TO_VIDEO)
+    def idea_to_video(self, idea: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.IDEA_TO_VIDEO, {**params, "idea": idea})
 
-        :param story_id: the story.
-        :param title: story title.
-        :param storyboard: an edited storyboard (dict or JSON text).
-        :param scenes: per-scene inputs ``[{"image_url", "prompt", "narration_url"}]`` (list or JSON text).
-        :param is_transition: ``"Yes"`` to add transition images.
-        :param motion_type: animation model, one of :data:`~airflow_provider_vimmerse.params.MOTION_TYPES`.
-        :param duration: seconds per scene, 1..10.
-        :param loop: repetitions of the motion, 1..6.
-        :param sound_effects: ``"Yes"`` or ``"No"``.
-        :param webhook_url: http(s) URL the service POSTs to when the story finishes.
-        :param extra_params: parameters the reference does not list yet.
-        """
-        fields = {
-            "title": p.text("title", title),
-            "storyboard": None if storyboard is None else p.storyboard(storyboard),
-            "scenes": None if scenes is None else p.scenes(scenes),
-            "is_transition": p.yes_no("is_transition", is_transition),
-            "motion_type": self._choice("motion_type", motion_type, p.MOTION_TYPES),
-            "duration": p.integer("duration", duration, *p.DURATION_RANGE),
-            "loop": p.integer("loop", loop, *p.LOOP_RANGE),
-            "sound_effects": p.yes_no("sound_effects", sound_effects),
-            "webhook_url": None if webhook_url is None else p.http_url("webhook_url", webhook_url),
-        }
-        return self._story("POST", f"/story/{p.story_id(story_id)}/videos", p.form(fields, extra_params), charges=True)
+    @_documented(api.URL_TO_VIDEO)
+    def url_to_video(self, url: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.URL_TO_VIDEO, {**params, "url": url})
 
-    def concat_story(
-        self,
-        story_id: str,
-        *,
-        concat_video_urls: list[str] | None = None,
-        audio_urls: list[str] | None = None,
-        extra_params: Mapping[str, Any] | None = None,
-    ) -> VimmerseStory:
-        """
-        Compose the story's videos into one (``POST /story/{id}/concat``).
+    @_documented(api.IMAGES_TO_VIDEO)
+    def images_to_video(self, image_urls: list[str], **params: Any) -> VimmerseStory:
+        return self._submit(api.IMAGES_TO_VIDEO, {**params, "image_urls": image_urls})
 
-        :param story_id: the story.
-        :param concat_video_urls: videos to compose instead of the story's own (sent as repeated keys).
-        :param audio_urls: background audio for the composed video (sent as repeated keys).
-        :param extra_params: parameters the reference does not list yet.
-        """
-        fields = {
-            "concat_video_urls": None if concat_video_urls is None else p.url_list("concat_video_urls", concat_video_urls),
-            "audio_urls": None if audio_urls is None else p.url_list("audio_urls", audio_urls),
-        }
-        return self._story("POST", f"/story/{p.story_id(story_id)}/concat", p.form(fields, extra_params), charges=True)
+    @_documented(api.CREATE_STORYBOARD)
+    def create_storyboard(self, idea: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.CREATE_STORYBOARD, {**params, "idea": idea})
+
+    @_documented(api.CREATE_ELEMENTS)
+    def create_elements(self, story_id: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.CREATE_ELEMENTS, params, story_id)
+
+    @_documented(api.CREATE_SCENES)
+    def create_scenes(self, story_id: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.CREATE_SCENES, params, story_id)
+
+    @_documented(api.CREATE_VIDEOS)
+    def create_videos(self, story_id: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.CREATE_VIDEOS, params, story_id)
+
+    @_documented(api.CONCAT_STORY)
+    def concat_story(self, story_id: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.CONCAT_STORY, params, story_id)
+
+    @_documented(api.UPDATE_STORY)
+    def update_story(self, story_id: str, **params: Any) -> VimmerseStory:
+        return self._submit(api.UPDATE_STORY, params, story_id)
 
     def get_story(self, story_id: str) -> VimmerseStory:
         """Return the story's current state (``GET /story/{id}``)."""
-        return self._story("GET", f"/story/{p.story_id(story_id)}")
-
-    def update_story(
-        self,
-        story_id: str,
-        *,
-        title: str | None = None,
-        description: str | None = None,
-        visibility_status: str | None = None,
-        storyboard: Mapping[str, Any] | str | None = None,
-        webhook_url: str | None = None,
-        extra_params: Mapping[str, Any] | None = None,
-    ) -> VimmerseStory:
-        """
-        Change a story's metadata (``PUT /story/{id}``); only the given fields are sent.
-
-        :param story_id: the story.
-        :param title: new title.
-        :param description: new description.
-        :param visibility_status: ``"0"`` private, ``"1"`` unlisted, ``"2"`` public.
-        :param storyboard: replacement storyboard (dict or JSON text).
-        :param webhook_url: http(s) URL notified when the story finishes.
-        :param extra_params: parameters the reference does not list yet.
-        """
-        fields = {
-            "title": None if title is None else p.text("title", title),
-            "description": None if description is None else p.text("description", description),
-            "visibility_status": None
-            if visibility_status is None
-            else p.choice("visibility_status", str(visibility_status), p.VISIBILITY_STATUSES),
-            "storyboard": None if storyboard is None else p.storyboard(storyboard),
-            "webhook_url": None if webhook_url is None else p.http_url("webhook_url", webhook_url),
-        }
-        return self._story("PUT", f"/story/{p.story_id(story_id)}", p.form(fields, extra_params))
+        path = f"/story/{v.story_id(story_id)}"
+        return story_from_body(self._request("GET", path), method="GET", path=path)
 
     def delete_story(self, story_id: str) -> None:
         """Delete a story (``DELETE /story/{id}``). Paid work is gone for good."""
-        self._request("DELETE", f"/story/{p.story_id(story_id)}")
+        self._request("DELETE", f"/story/{v.story_id(story_id)}")
 
     def health(self) -> Any:
         """Return the body of ``GET /health`` (the service is up when this does not raise)."""
@@ -464,26 +280,35 @@ class VimmerseHook(_VimmerseHookBase):
         except VimmerseError:
             return body.decode("utf-8", "replace")
 
-    # ----------------------------------------------------------------------------- helpers
+    # ------------------------------------------------------------------------------ helpers
 
     def test_connection(self) -> tuple[bool, str]:
         """
         Check the service is reachable and accepts the API key, without creating or charging anything.
 
-        Reads ``/health``, then a story id that cannot exist: 404 proves the key was accepted.
+        Reads ``/health``, then a well-formed story id that cannot exist: 404 proves the key was accepted.
         """
         try:
             base_url = self.settings.base_url
+        except VimmerseError as err:
+            return False, str(err)
+        try:
             self.health()
         except VimmerseError as err:
-            return False, f"Vimmerse API not reachable: {err}"
+            return False, f"Vimmerse API at {base_url} not reachable: {err}"
         try:
-            self.get_story(_CONNECTION_PROBE_ID)
+            self.get_story(CONNECTION_PROBE_ID)
         except VimmerseError as err:
-            if getattr(err, "status_code", None) == 404:
+            status = getattr(err, "status_code", None)
+            if status == 404:
                 return True, f"Connected to {base_url}; the API key was accepted."
-            if getattr(err, "status_code", None) in (401, 403):
+            if status in (401, 403):
                 return False, f"Reached {base_url}, but the API key was rejected: {err}"
+            if status == 400:
+                return (
+                    True,
+                    f"Connected to {base_url}; the key check answered 400 ({err}), not an authentication error.",
+                )
             return False, f"Reached {base_url}, but the key check failed: {err}"
         return True, f"Connected to {base_url}; the API key was accepted."
 
@@ -491,70 +316,199 @@ class VimmerseHook(_VimmerseHookBase):
         self,
         story_id: str,
         *,
-        poll_interval: float = 30.0,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = None,
-        max_poll_errors: int = 5,
+        max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
+        needs_video: bool = False,
     ) -> VimmerseStory:
         """
-        Poll a story until it reaches a terminal status, logging progress when it changes.
+        Poll a story until it is finished, logging progress when it changes.
+
+        When to stop is :func:`~airflow_provider_vimmerse.polling.decide`'s call, as for the trigger and sensor.
 
         :param poll_interval: seconds between polls.
         :param timeout: seconds to wait at most (``None``: no limit).
         :param max_poll_errors: consecutive failed polls tolerated (each after the request's own retries).
+        :param needs_video: done only once the story has a ``video_url``, not at ``success`` alone.
         :return: the story in ``success``.
         :raises VimmerseStoryFailedError: the story reached ``fail``.
         :raises VimmerseWaitTimeoutError: the deadline passed; the story is left running.
         :raises VimmersePollingError: polling kept failing; the story may still be running.
+        :raises VimmerseNoVideoError: ``success`` without a ``video_url`` for longer than the grace period.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        last_seen: tuple[VimmerseStoryStatus, int] | None = None
-        errors = 0
+        state = PollState()
         while True:
+            result: VimmerseStory | Exception
             try:
-                story = self.get_story(story_id)
+                result = self.get_story(story_id)
             except TRANSIENT_POLL_ERRORS as err:
-                errors += 1
-                self.log.warning("Polling story %s failed (%d/%d): %s", story_id, errors, max_poll_errors, err)
-                if errors > max_poll_errors:
-                    raise VimmersePollingError(
-                        f"Could not read the status of story {story_id}: {err} "
-                        "The story may still be running on the service; it was not cancelled."
-                    ) from None
-            else:
-                errors = 0
-                self.log.debug("Polled story %s: %s %d%%", story.id, story.status.value, story.progress_percentage)
-                if (story.status, story.progress_percentage) != last_seen:
-                    self.log.info("story %s: %s %d%%", story.id, story.status.value, story.progress_percentage)
-                    last_seen = (story.status, story.progress_percentage)
-                if story.status is VimmerseStoryStatus.SUCCESS:
-                    return story
-                if story.status is VimmerseStoryStatus.FAIL:
-                    raise VimmerseStoryFailedError(story)
-            if deadline is not None and time.monotonic() >= deadline:
-                raise VimmerseWaitTimeoutError(story_id, timeout or 0, last_seen[1] if last_seen else None)
-            pause = poll_interval * min(2**errors, 8)
-            self._sleep(pause if deadline is None else max(0.0, min(pause, deadline - time.monotonic())))
+                self.log.warning(
+                    "Polling story %s failed (%d/%d): %s", story_id, state.errors + 1, max_poll_errors, err
+                )
+                result = err
+            decision = decide(
+                result,
+                state,
+                now=time.monotonic(),
+                deadline=deadline,
+                poll_interval=poll_interval,
+                max_poll_errors=max_poll_errors,
+                needs_video=needs_video,
+                story_id=story_id,
+            )
+            if decision.progress_changed and decision.story is not None:
+                self.log.info("story %s: %s %d%%", story_id, *decision.state.progress)
+            if decision.done:
+                if decision.outcome == "success":
+                    return decision.story
+                raise error_for_event(event(decision, story_id), timeout, decision.story)
+            state = decision.state
+            self._sleep(decision.sleep)
 
     def story_url(self, story_id: str) -> str | None:
         """The story's page, when the connection sets ``story_url_template``."""
         template = self.settings.story_url_template
-        return template.format(story_id=p.story_id(story_id)) if template else None
+        return template.format(story_id=v.story_id(story_id)) if template else None
 
     def download_video(self, url: str, destination: str, **kwargs: Any) -> DownloadResult:
         """
         Stream ``url`` to the local file ``destination`` (atomic, resumable, length-checked).
 
         The API key is sent only when ``url`` is on the API host itself; video CDNs never see it.
-        Keyword arguments go to :func:`airflow_provider_vimmerse.hooks.download.download`.
+        Keyword arguments go to :func:`airflow_provider_vimmerse.download.download`.
         """
+        from airflow_provider_vimmerse.download import download
+
         settings = self.settings
 
         def headers_for(target: str) -> dict[str, str]:
             return {API_KEY_HEADER: settings.api_key} if settings.is_api_url(target) else {}
 
-        from airflow_provider_vimmerse.hooks.download import download
-
         return download(
-            self.session, url, destination, headers_for=headers_for,
-            timeout=(settings.connect_timeout, settings.timeout), **kwargs,
+            self.session,
+            url,
+            destination,
+            headers_for=headers_for,
+            timeout=(settings.connect_timeout, settings.timeout),
+            **kwargs,
         )
+
+
+def _uploads(paths: Any) -> list[tuple[str, bytes]]:
+    """Read image files to upload (local paths or ``ObjectStoragePath`` s) before anything is sent."""
+    if isinstance(paths, (str, bytes)) or not isinstance(paths, (list, tuple)):
+        paths = [paths]
+    uploads = []
+    for path in paths:
+        try:
+            if isinstance(path, str) and "://" in path:
+                from airflow.sdk import ObjectStoragePath
+
+                path = ObjectStoragePath(path)
+            if not hasattr(path, "read_bytes"):
+                from pathlib import Path
+
+                path = Path(path)
+            uploads.append((path.name or "image", path.read_bytes()))
+        except Exception as err:  # a missing file, an unknown scheme, a store that refused: all before sending
+            raise VimmerseInvalidParameterError(
+                "image_files", str(path), f"readable image files ({type(err).__name__})"
+            ) from None
+    return uploads
+
+
+class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
+    """
+    The async client a trigger uses: one aiohttp session for its lifetime, through ``HttpAsyncHook.session()``.
+
+    Use it as ``async with VimmerseAsyncHook(conn_id) as hook: await hook.get_story(story_id)``.
+    The connection is looked up asynchronously, so the triggerer's event loop never blocks.
+    """
+
+    def __init__(self, vimmerse_conn_id: str = _VimmerseConnection.default_conn_name) -> None:
+        # retry_limit=1: one attempt per call; our retry policy decides about the next.
+        super().__init__(method="GET", http_conn_id=vimmerse_conn_id, retry_limit=1)
+        self.vimmerse_conn_id = vimmerse_conn_id
+        self.settings: ConnectionSettings | None = None
+        self._session_cm: Any = None
+        self._http: Any = None
+
+    async def config(self) -> SessionConfig:
+        """The session's configuration from the connection: base URL, timeouts, TLS; no extras as headers."""
+        if self._config is None:
+            settings = ConnectionSettings.from_connection(await self.aget_connection(self.vimmerse_conn_id))
+            self.settings = settings
+            options: dict[str, Any] = {
+                # One timer per request (total) rather than one re-armed on every chunk read.
+                "timeout": aiohttp.ClientTimeout(
+                    total=settings.connect_timeout + settings.timeout, sock_connect=settings.connect_timeout
+                ),
+                "allow_redirects": False,
+                "check_response": False,
+            }
+            if not settings.verify_ssl:
+                options["ssl"] = False
+            self._config = SessionConfig(
+                base_url=settings.base_url, headers={"Accept": "application/json"}, extra_options=options
+            )
+        return self._config
+
+    async def __aenter__(self) -> VimmerseAsyncHook:
+        await self.config()
+        self._session_cm = self.session()
+        self._http = await self._session_cm.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self._session_cm is not None:
+            await self._session_cm.__aexit__(*exc_info)
+            self._session_cm = self._http = None
+
+    async def _request(self, method: str, path: str, *, charges: bool = False) -> bytes:
+        import asyncio
+
+        if self._http is None or self.settings is None:
+            raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
+        policy = self.settings.retry
+        headers = {API_KEY_HEADER: self.settings.api_key}
+        attempt = 0
+        while True:
+            try:
+                response = await self._http.run(endpoint=path, headers=headers)
+                try:
+                    body = await response.read()
+                finally:
+                    response.release()
+                status, retry_after = response.status, response.headers.get("Retry-After")
+            except (aiohttp.ClientError, TimeoutError) as err:
+                delay, why = next_retry(
+                    policy,
+                    attempt,
+                    method=method,
+                    path=path,
+                    charges=charges,
+                    failure=_aiohttp_failure(err),
+                    cause=type(err).__name__,
+                )
+            else:
+                if status < 300:
+                    return body
+                delay, why = next_retry(
+                    policy,
+                    attempt,
+                    method=method,
+                    path=path,
+                    charges=charges,
+                    status=status,
+                    body=body,
+                    retry_after=retry_after,
+                )
+            self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def get_story(self, story_id: str) -> VimmerseStory:
+        """Return the story's current state (``GET /story/{id}``)."""
+        path = f"/story/{v.story_id(story_id)}"
+        return story_from_body(await self._request("GET", path), method="GET", path=path)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import asdict
 import tempfile
 import uuid
 from collections.abc import Sequence
+from dataclasses import asdict
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator
 from airflow.sdk import Asset, AssetAlias
 
-from airflow_provider_vimmerse import params as p
+from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseDownloadError, VimmerseInvalidParameterError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.story import VimmerseStoryStatus
+from airflow_provider_vimmerse.models import VimmerseStoryStatus
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
@@ -46,7 +46,9 @@ def _storage_path(destination: Any) -> ObjectStoragePath:
 
         if path.protocol not in known_implementations and path.protocol not in registry:
             raise VimmerseInvalidParameterError(
-                "destination", destination, "a file path or a URI whose scheme fsspec knows (s3://, gs://, file://, ...)"
+                "destination",
+                destination,
+                "a file path or a URI whose scheme fsspec knows (s3://, gs://, file://, ...)",
             )
     return path
 
@@ -86,7 +88,9 @@ class VimmerseDownloadVideoOperator(BaseOperator):
     ) -> None:
         if "outlets" not in kwargs:
             static = "{{" not in destination and ("://" in destination or Path(destination).is_absolute())
-            kwargs["outlets"] = [Asset(destination_uri(destination)) if static else AssetAlias(f"vimmerse-video:{destination}")]
+            kwargs["outlets"] = [
+                Asset(destination_uri(destination)) if static else AssetAlias(f"vimmerse-video:{destination}")
+            ]
         super().__init__(**kwargs)
         self.destination = destination
         self.story_id = story_id
@@ -100,9 +104,9 @@ class VimmerseDownloadVideoOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         target = _storage_path(self.destination)
-        story_id = None if self.story_id in (None, "") else p.story_id(self.story_id)
+        story_id = None if self.story_id in (None, "") else v.story_id(self.story_id)
         if self.video_url:
-            url = p.http_url("video_url", self.video_url)
+            url = v.http_url("video_url", self.video_url)
         elif story_id:
             story = self.hook.get_story(story_id)
             if story.status is not VimmerseStoryStatus.SUCCESS or not story.video_url:
@@ -125,7 +129,9 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         # Object stores expose an object only once its upload completes, so uploading a finished
         # local file straight to the destination keeps the no-partial-file promise.
         with tempfile.TemporaryDirectory(prefix="vimmerse-") as scratch:
-            local = self.hook.download_video(url, str(Path(scratch) / f"{uuid.uuid4().hex}.mp4"), max_resumes=self.max_resumes)
+            local = self.hook.download_video(
+                url, str(Path(scratch) / f"{uuid.uuid4().hex}.mp4"), max_resumes=self.max_resumes
+            )
             with open(local.path, "rb") as source, target.open("wb") as out:
                 shutil.copyfileobj(source, out, length=1024 * 1024)
         return {"path": str(target), "bytes": local.bytes, "sha256": local.sha256}

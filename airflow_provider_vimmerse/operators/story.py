@@ -1,47 +1,61 @@
 """
-Operators for each story step: idea -> video in one call, or storyboard -> elements -> scenes ->
-videos -> concat.
+Operators for each story step: an idea, a web page or your images to a video in one call, or
+storyboard -> elements -> scenes -> videos -> concat.
 
 Every operator submits its step, pushes the story id to XCom (key ``story_id``) at once, then
 waits (in the worker, or deferred to the triggerer) and returns the same JSON summary either way.
 A retry of the same task instance reattaches to the story recorded in ``task_state_store``
 (Airflow 3.3+) instead of paying for a new one.
+
+A step's API arguments are not listed here: each operator names its endpoint
+(:mod:`airflow_provider_vimmerse.endpoints`), and its constructor signature and template fields
+are derived from that spec. Arguments the user does not set are not sent, so the service's
+documented defaults (stated once, in the spec) apply.
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
-from airflow_provider_vimmerse.exceptions import (
-    TRANSIENT_POLL_ERRORS,
-    VimmerseNotFoundError,
-    VimmersePollingError,
-    VimmerseStoryFailedError,
-)
+from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseNotFoundError, VimmersePollingError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
-from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
+from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
+from airflow_provider_vimmerse.polling import (
+    DEFAULT_MAX_POLL_ERRORS,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
+    SUCCESS,
+    error_for_event,
+    validate_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 STATE_KEY = "vimmerse_story_id"
-DEFAULT_TIMEOUT = 6 * 60 * 60
 _warned_no_state_store = False
 
 
-def story_summary(story: VimmerseStory) -> dict[str, Any]:
-    """What a story step returns (and pushes as ``return_value``): JSON only, the same in every mode."""
-    summary = story.summary()
-    summary["title"] = story.title
-    if story.storyboard is not None:
-        summary["storyboard"] = story.storyboard
-    return summary
+def _signature_for(endpoint: api.Endpoint) -> inspect.Signature:
+    """The constructor signature an endpoint's operator shows: its API arguments, then the common ones."""
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("story_id", keyword)] if endpoint.on_story else []
+    for param in endpoint.params:
+        default = inspect.Parameter.empty if param.required else None
+        parameters.append(inspect.Parameter(param.keyword, keyword, default=default))
+    parameters += [
+        inspect.Parameter(name, keyword, default=None) for name in endpoint.argument_names[len(endpoint.params) :]
+    ]
+    parameters.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(parameters)
 
 
 class VimmerseStoryOperator(BaseOperator):
@@ -49,43 +63,61 @@ class VimmerseStoryOperator(BaseOperator):
     Base of the story-step operators: submit, record, wait, summarise.
 
     :param vimmerse_conn_id: the ``vimmerse`` connection.
-    :param wait_for_completion: wait until the step's story is ``success`` (default True).
-    :param poll_interval: seconds between status polls (default 30, like the reference).
-    :param timeout: seconds to wait for the story at most (default 6 hours). The story is not
-        cancelled when the wait times out.
+    :param wait_for_completion: wait until the step is done (default True).
+    :param poll_interval: seconds between status polls (default 30).
+    :param timeout: seconds to wait for the story at most (default 6 hours; ``None``: no limit).
+        The story is not cancelled when the wait times out.
     :param deferrable: wait in the triggerer instead of a worker slot (default
         ``[operators] default_deferrable``).
     :param reattach_on_retry: on a retry, reuse the story an earlier try created, if it did not
         fail (Airflow 3.3+; default True). Set False to pay for a fresh story every try.
     :param max_poll_errors: consecutive failed status polls tolerated before giving up.
-    :param allow_unknown_values: send model, voice or ratio names that are not in the documented
-        lists (each is logged as a warning).
-    :param extra_params: parameters the reference does not list yet, sent as given.
+    :param extra_params: parameters this provider does not know yet, sent as given.
     """
 
     template_fields: Sequence[str] = ("vimmerse_conn_id", "extra_params")
-    template_fields_renderers = {"extra_params": "json", "storyboard": "json", "idea": "md"}
+    template_fields_renderers = {"extra_params": "json", "storyboard": "json", "idea": "md", "elements": "json"}
     operator_extra_links = (VimmerseVideoLink(), VimmerseStoryLink())
     ui_color = "#f0e6ff"
-    #: The hook method this step calls, and the operator attributes passed to it by name.
-    endpoint: str = ""
-    api_params: Sequence[str] = ()
+    #: The API operation this operator runs; its arguments become the operator's.
+    endpoint: ClassVar[api.Endpoint]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        endpoint = cls.__dict__.get("endpoint")
+        if endpoint is None:
+            return
+        story = ("story_id",) if endpoint.on_story else ()
+        cls.template_fields = (*VimmerseStoryOperator.template_fields, *story, *endpoint.argument_names)
+        inherited = cls.__init__
+
+        def __init__(self: VimmerseStoryOperator, **kwargs: Any) -> None:
+            inherited(self, **kwargs)
+
+        # Airflow reads the signature for required arguments, default_args and partial()/expand().
+        __init__.__signature__ = _signature_for(endpoint)  # type: ignore[attr-defined]
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        cls.__init__ = __init__  # type: ignore[method-assign]
 
     def __init__(
         self,
         *,
         vimmerse_conn_id: str = VimmerseHook.default_conn_name,
         wait_for_completion: bool = True,
-        poll_interval: float = 30.0,
-        timeout: float = DEFAULT_TIMEOUT,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | None = DEFAULT_TIMEOUT,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         reattach_on_retry: bool = True,
-        max_poll_errors: int = 5,
-        allow_unknown_values: bool = False,
+        max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         extra_params: Mapping[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
+        endpoint = type(self).endpoint
+        names = (("story_id",) if endpoint.on_story else ()) + endpoint.argument_names
+        arguments = {name: kwargs.pop(name, None) for name in names}
         super().__init__(**kwargs)
+        for name, value in arguments.items():
+            setattr(self, name, value)
         self.vimmerse_conn_id = vimmerse_conn_id
         self.wait_for_completion = wait_for_completion
         self.poll_interval = poll_interval
@@ -93,17 +125,20 @@ class VimmerseStoryOperator(BaseOperator):
         self.deferrable = deferrable
         self.reattach_on_retry = reattach_on_retry
         self.max_poll_errors = max_poll_errors
-        self.allow_unknown_values = allow_unknown_values
         self.extra_params = extra_params
 
     @cached_property
     def hook(self) -> VimmerseHook:
-        return VimmerseHook(self.vimmerse_conn_id, allow_unknown_values=self.allow_unknown_values)
+        return VimmerseHook(self.vimmerse_conn_id)
+
+    def api_arguments(self) -> dict[str, Any]:
+        """This step's API arguments as set (rendered) on the operator; unset ones are not sent."""
+        arguments = {name: getattr(self, name) for name in self.endpoint.argument_names}
+        return {**arguments, "extra_params": self.extra_params}
 
     def submit(self, hook: VimmerseHook) -> VimmerseStory:
-        """Send this step's request; the request is validated before anything is sent."""
-        params = {name: getattr(self, name) for name in self.api_params}
-        return getattr(hook, self.endpoint)(**params, extra_params=self.extra_params)
+        """Send this step's request (each operator calls its own hook method)."""
+        raise NotImplementedError
 
     def execute(self, context: Context) -> dict[str, Any]:
         story = self._reattach_or_submit(context)
@@ -113,8 +148,14 @@ class VimmerseStoryOperator(BaseOperator):
         ti.xcom_push(key="story_url", value=self.hook.story_url(story.id) or "")
         ti.xcom_push(key="video_url", value=story.video_url)
         if not self.wait_for_completion:
-            return story_summary(story)
-        if story.status is VimmerseStoryStatus.SUCCESS:
+            return story.summary()
+        # A step on an existing story may be answered with the previous step's status: only
+        # a new story's own answer can say it is already done.
+        if (
+            not self.endpoint.on_story
+            and story.status is VimmerseStoryStatus.SUCCESS
+            and (story.video_url or not self.endpoint.produces_video)
+        ):
             return self._complete(context, story)
         if self.deferrable:
             from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
@@ -122,29 +163,29 @@ class VimmerseStoryOperator(BaseOperator):
             self.defer(
                 trigger=VimmerseStoryTrigger(
                     story_id=story.id,
-                    end_time=time.time() + self.timeout,
+                    end_time=None if self.timeout is None else time.time() + self.timeout,
                     vimmerse_conn_id=self.vimmerse_conn_id,
                     poll_interval=self.poll_interval,
                     max_poll_errors=self.max_poll_errors,
+                    needs_video=self.endpoint.produces_video,
                 ),
                 method_name="execute_complete",
             )
         story = self.hook.wait_for_story(
-            story.id, poll_interval=self.poll_interval, timeout=self.timeout, max_poll_errors=self.max_poll_errors
+            story.id,
+            poll_interval=self.poll_interval,
+            timeout=self.timeout,
+            max_poll_errors=self.max_poll_errors,
+            needs_video=self.endpoint.produces_video,
         )
         return self._complete(context, story)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: check the event, then finish like the in-worker wait."""
-        from airflow_provider_vimmerse.triggers.story import validate_event, wait_error
-
         event = validate_event(event)
-        story_id, status = event["story_id"], event["status"]
-        if status == "success":
-            return self._complete(context, self.hook.get_story(story_id))
-        if status == "fail":
-            raise VimmerseStoryFailedError(self._failed_story(story_id, event))
-        raise wait_error(event, self.timeout)
+        if event["status"] == SUCCESS:
+            return self._complete(context, self.hook.get_story(event["story_id"]))
+        raise error_for_event(event, self.timeout, self._story_if_readable(event["story_id"]))
 
     def on_kill(self) -> None:
         # Stopping a story would throw away paid work, and the API offers no cancel: the story
@@ -153,14 +194,15 @@ class VimmerseStoryOperator(BaseOperator):
         if story_id:
             self.log.warning(
                 "Task killed; story %s keeps running on Vimmerse and is not deleted. "
-                "A retry of this task will reattach to it.", story_id,
+                "A retry of this task will reattach to it.",
+                story_id,
             )
 
-    def _failed_story(self, story_id: str, event: dict[str, Any]) -> VimmerseStory:
+    def _story_if_readable(self, story_id: str) -> VimmerseStory | None:
         try:
             return self.hook.get_story(story_id)
-        except Exception:  # the failure itself is what matters; details are a bonus
-            return VimmerseStory(id=story_id, status=VimmerseStoryStatus.FAIL, message=event.get("message") or "")
+        except Exception:  # the wait's outcome is what matters; details are a bonus
+            return None
 
     def _reattach_or_submit(self, context: Context) -> VimmerseStory:
         store = self._state_store(context)
@@ -171,7 +213,10 @@ class VimmerseStoryOperator(BaseOperator):
                 return story
         story = self.submit(self.hook)
         self._story_id = story.id
-        self.log.info("Submitted story %s (%s).", story.id, self.endpoint)
+        if self.endpoint.on_story:
+            self.log.info("Submitted %s on story %s.", self.endpoint.name, story.id)
+        else:
+            self.log.info("Created story %s (%s).", story.id, self.endpoint.name)
         if store is not None:
             store.set(STATE_KEY, story.id)
         return story
@@ -190,10 +235,14 @@ class VimmerseStoryOperator(BaseOperator):
             ) from None
         if story.status is VimmerseStoryStatus.FAIL:
             self.log.warning(
-                "Story %s from an earlier try failed (%s); submitting a new one.", story_id, story.message or "no reason given"
+                "Story %s from an earlier try failed (%s); submitting a new one.",
+                story_id,
+                story.message or "no reason given",
             )
             return None
-        self.log.info("Reattaching to story %s (%s) from an earlier try; nothing new is charged.", story_id, story.status.value)
+        self.log.info(
+            "Reattaching to story %s (%s) from an earlier try; nothing new is charged.", story_id, story.status.value
+        )
         return story
 
     def _state_store(self, context: Context) -> Any:
@@ -204,7 +253,8 @@ class VimmerseStoryOperator(BaseOperator):
         if store is None and not _warned_no_state_store:
             _warned_no_state_store = True
             self.log.warning(
-                "This Airflow has no task_state_store (it arrived in 3.3): a retry will submit, and pay for, a new story."
+                "This Airflow has no task_state_store (it arrived in 3.3): "
+                "a retry will submit, and pay for, a new story."
             )
         return store
 
@@ -214,210 +264,126 @@ class VimmerseStoryOperator(BaseOperator):
         if story.failed_medias:
             self.log.warning(
                 "Story %s finished, but %d scene(s) failed to animate and are missing from the video: %s",
-                story.id, len(story.failed_medias), [m.get("message") or m.get("item") for m in story.failed_medias],
+                story.id,
+                len(story.failed_medias),
+                [m.get("message") or m.get("item") for m in story.failed_medias],
             )
-        return story_summary(story)
+        return story.summary()
 
 
 class VimmerseIdeaToVideoOperator(VimmerseStoryOperator):
     """
     Turn an idea into a narrated story video in one step (``POST /story/idea-2-video``).
 
-    ``idea`` may name a template file (``.txt``, ``.md``, ``.j2``) next to the DAG. Parameters and
-    defaults are those of :meth:`VimmerseHook.idea_to_video
+    ``idea`` may name a template file (``.txt``, ``.md``, ``.j2``) next to the DAG. The API
+    arguments are those of :meth:`VimmerseHook.idea_to_video
     <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.idea_to_video>`; see
     :class:`VimmerseStoryOperator` for waiting, retries and results.
     """
 
-    template_fields = (
-        *VimmerseStoryOperator.template_fields, "idea", "title", "description", "webhook_url", "scene_count",
-        "aspect_ratio", "option", "motion_type", "narrator", "duration", "loop", "seed",
-    )
+    endpoint = api.IDEA_TO_VIDEO
     template_ext = (".txt", ".md", ".j2")
-    endpoint = "idea_to_video"
-    api_params = (
-        "idea", "scene_count", "option", "generate_elements", "aspect_ratio", "seed", "is_transition", "title",
-        "description", "visibility_status", "motion_type", "duration", "loop", "enhance_image", "narrator",
-        "background_music", "sound_effects", "webhook_url",
-    )
 
-    def __init__(
-        self,
-        *,
-        idea: str,
-        scene_count: int | str = 3,
-        option: str = "FluxKontextPro",
-        generate_elements: bool = True,
-        aspect_ratio: str = "16:9",
-        seed: int | str | None = None,
-        is_transition: str = "No",
-        title: str = "",
-        description: str = "",
-        visibility_status: str = "1",
-        motion_type: str = "Auto",
-        duration: int | str = 5,
-        loop: int | str = 1,
-        enhance_image: bool = True,
-        narrator: str = "Rachel",
-        background_music: bool = True,
-        sound_effects: str = "No",
-        webhook_url: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.idea, self.scene_count, self.option, self.generate_elements = idea, scene_count, option, generate_elements
-        self.aspect_ratio, self.seed, self.is_transition, self.title = aspect_ratio, seed, is_transition, title
-        self.description, self.visibility_status, self.motion_type = description, visibility_status, motion_type
-        self.duration, self.loop, self.enhance_image, self.narrator = duration, loop, enhance_image, narrator
-        self.background_music, self.sound_effects, self.webhook_url = background_music, sound_effects, webhook_url
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.idea_to_video(**self.api_arguments())
+
+
+class VimmerseUrlToVideoOperator(VimmerseStoryOperator):
+    """
+    Turn a web page (a product page, an article) into a story video (``POST /story/url-2-video``).
+
+    The API arguments are those of :meth:`VimmerseHook.url_to_video
+    <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.url_to_video>`.
+    """
+
+    endpoint = api.URL_TO_VIDEO
+
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.url_to_video(**self.api_arguments())
+
+
+class VimmerseImagesToVideoOperator(VimmerseStoryOperator):
+    """
+    Turn your own images into a story video, one scene each (``POST /story/images-2-video``).
+
+    The API arguments are those of :meth:`VimmerseHook.images_to_video
+    <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.images_to_video>`.
+    """
+
+    endpoint = api.IMAGES_TO_VIDEO
+
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.images_to_video(**self.api_arguments())
 
 
 class VimmerseCreateStoryboardOperator(VimmerseStoryOperator):
     """
-    Create a story and its storyboard from an idea (``POST /story``, advanced step 1).
+    Create a story and its storyboard (``POST /story``, advanced step 1).
 
-    The result's ``storyboard`` is what the next steps take (edited or not). ``idea`` may name
-    a template file (``.txt``, ``.md``, ``.j2``).
+    The result's ``storyboard`` is what the next steps take (edited or not). ``idea`` may name a
+    template file (``.txt``, ``.md``, ``.j2``). The API arguments are those of
+    :meth:`VimmerseHook.create_storyboard <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.create_storyboard>`.
     """
 
-    template_fields = (*VimmerseStoryOperator.template_fields, "idea", "title", "scene_count")
+    endpoint = api.CREATE_STORYBOARD
     template_ext = (".txt", ".md", ".j2")
-    endpoint = "create_storyboard"
-    api_params = ("idea", "scene_count", "title")
-
-    def __init__(self, *, idea: str, scene_count: int | str = 3, title: str = "", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.idea, self.scene_count, self.title = idea, scene_count, title
-
-
-class _StoryStepOperator(VimmerseStoryOperator):
-    """A step on an existing story: takes ``story_id`` (templated) and passes it first."""
-
-    def __init__(self, *, story_id: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.story_id = story_id
 
     def submit(self, hook: VimmerseHook) -> VimmerseStory:
-        params = {name: getattr(self, name) for name in self.api_params}
-        return getattr(hook, self.endpoint)(self.story_id, **params, extra_params=self.extra_params)
+        return hook.create_storyboard(**self.api_arguments())
 
 
-class VimmerseCreateElementsOperator(_StoryStepOperator):
+class VimmerseCreateElementsOperator(VimmerseStoryOperator):
     """
     Generate element images and music for a story's storyboard (``POST /story/{id}/elements``).
 
-    :param story_id: the story (templated), e.g. ``"{{ ti.xcom_pull('storyboard', key='story_id') }}"``.
-    :param storyboard: an edited storyboard (dict or JSON, templated); elements with ``image_url`` are kept.
+    ``story_id`` is templated, e.g. ``"{{ ti.xcom_pull('storyboard', key='story_id') }}"``. The API
+    arguments are those of :meth:`VimmerseHook.create_elements
+    <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.create_elements>`.
     """
 
-    template_fields = (*VimmerseStoryOperator.template_fields, "story_id", "storyboard", "aspect_ratio", "option", "seed")
-    endpoint = "create_elements"
-    api_params = ("option", "seed", "aspect_ratio", "storyboard", "enhance_image", "background_music")
+    endpoint = api.CREATE_ELEMENTS
 
-    def __init__(
-        self,
-        *,
-        option: str = "FluxKontextPro",
-        seed: int | str | None = None,
-        aspect_ratio: str = "9:16",
-        storyboard: Mapping[str, Any] | str | None = None,
-        enhance_image: bool = False,
-        background_music: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.option, self.seed, self.aspect_ratio, self.storyboard = option, seed, aspect_ratio, storyboard
-        self.enhance_image, self.background_music = enhance_image, background_music
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.create_elements(self.story_id, **self.api_arguments())
 
 
-class VimmerseCreateScenesOperator(_StoryStepOperator):
+class VimmerseCreateScenesOperator(VimmerseStoryOperator):
     """
     Generate missing scene images and narrations (``POST /story/{id}/scenes``).
 
-    :param story_id: the story (templated).
-    :param storyboard: an edited storyboard (dict or JSON, templated); scenes with ``image_url`` are kept.
+    The API arguments are those of :meth:`VimmerseHook.create_scenes
+    <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.create_scenes>`.
     """
 
-    template_fields = (
-        *VimmerseStoryOperator.template_fields, "story_id", "storyboard", "aspect_ratio", "option", "narrator", "seed",
-    )
-    endpoint = "create_scenes"
-    api_params = (
-        "option", "seed", "aspect_ratio", "storyboard", "enhance_image", "generate_elements", "narrator", "background_music",
-    )
+    endpoint = api.CREATE_SCENES
 
-    def __init__(
-        self,
-        *,
-        option: str = "FluxKontextPro",
-        seed: int | str | None = None,
-        aspect_ratio: str = "16:9",
-        storyboard: Mapping[str, Any] | str | None = None,
-        enhance_image: bool = True,
-        generate_elements: bool = True,
-        narrator: str = "Rachel",
-        background_music: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.option, self.seed, self.aspect_ratio, self.storyboard = option, seed, aspect_ratio, storyboard
-        self.enhance_image, self.generate_elements = enhance_image, generate_elements
-        self.narrator, self.background_music = narrator, background_music
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.create_scenes(self.story_id, **self.api_arguments())
 
 
-class VimmerseCreateVideosOperator(_StoryStepOperator):
+class VimmerseCreateVideosOperator(VimmerseStoryOperator):
     """
     Animate the scenes and compose the story video (``POST /story/{id}/videos``).
 
-    :param story_id: the story (templated).
-    :param storyboard: an edited storyboard (dict or JSON, templated).
-    :param scenes: per-scene inputs ``[{"image_url", "prompt", "narration_url"}]`` (templated).
+    The API arguments are those of :meth:`VimmerseHook.create_videos
+    <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.create_videos>`.
     """
 
-    template_fields = (
-        *VimmerseStoryOperator.template_fields, "story_id", "title", "storyboard", "scenes", "webhook_url",
-        "motion_type", "duration", "loop",
-    )
-    endpoint = "create_videos"
-    api_params = (
-        "title", "storyboard", "scenes", "is_transition", "motion_type", "duration", "loop", "sound_effects", "webhook_url",
-    )
+    endpoint = api.CREATE_VIDEOS
 
-    def __init__(
-        self,
-        *,
-        title: str = "",
-        storyboard: Mapping[str, Any] | str | None = None,
-        scenes: list[Mapping[str, Any]] | str | None = None,
-        is_transition: str = "No",
-        motion_type: str = "Auto",
-        duration: int | str = 5,
-        loop: int | str = 1,
-        sound_effects: str = "No",
-        webhook_url: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.title, self.storyboard, self.scenes, self.is_transition = title, storyboard, scenes, is_transition
-        self.motion_type, self.duration, self.loop = motion_type, duration, loop
-        self.sound_effects, self.webhook_url = sound_effects, webhook_url
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.create_videos(self.story_id, **self.api_arguments())
 
 
-class VimmerseConcatStoryOperator(_StoryStepOperator):
+class VimmerseConcatStoryOperator(VimmerseStoryOperator):
     """
     Compose a story's videos into one (``POST /story/{id}/concat``).
 
-    :param story_id: the story (templated).
-    :param concat_video_urls: videos to compose instead of the story's own (templated).
-    :param audio_urls: background audio for the composed video (templated).
+    The API arguments are those of :meth:`VimmerseHook.concat_story
+    <airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook.concat_story>`.
     """
 
-    template_fields = (*VimmerseStoryOperator.template_fields, "story_id", "concat_video_urls", "audio_urls")
-    endpoint = "concat_story"
-    api_params = ("concat_video_urls", "audio_urls")
+    endpoint = api.CONCAT_STORY
 
-    def __init__(
-        self, *, concat_video_urls: list[str] | None = None, audio_urls: list[str] | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.concat_video_urls, self.audio_urls = concat_video_urls, audio_urls
+    def submit(self, hook: VimmerseHook) -> VimmerseStory:
+        return hook.concat_story(self.story_id, **self.api_arguments())

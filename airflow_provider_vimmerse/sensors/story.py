@@ -10,26 +10,38 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowSkipException, BaseSensorOperator, conf
 from airflow.sdk import PokeReturnValue
 
-from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseStoryFailedError
+from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators.story import story_summary
-from airflow_provider_vimmerse.story import VimmerseStory, VimmerseStoryStatus
+from airflow_provider_vimmerse.models import VimmerseStory
+from airflow_provider_vimmerse.polling import (
+    DEFAULT_MAX_POLL_ERRORS,
+    DEFAULT_POLL_INTERVAL,
+    FAIL,
+    SUCCESS,
+    PollState,
+    decide,
+    error_for_event,
+    event,
+    validate_event,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+_ERRORS_KEY = "vimmerse_sensor_poll_errors"
 
 
 class VimmerseStorySensor(BaseSensorOperator):
     """
     Wait until a story reaches ``success``; fail (or skip, with ``soft_fail``) when it reaches ``fail``.
 
-    A status read that fails transiently counts as "not yet" and is tried again at the next poke;
-    a rejected key or an unknown story fails the sensor at once.
+    A status read that fails transiently counts as "not yet"; after ``max_poll_errors`` such
+    reads in a row the sensor fails, in every mode. A rejected key or an unknown story fails it at once.
 
     :param story_id: the story (templated).
     :param vimmerse_conn_id: the ``vimmerse`` connection.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
-    :param max_poll_errors: consecutive failed polls the trigger tolerates in deferrable mode.
+    :param max_poll_errors: consecutive failed polls tolerated.
     :return: the story summary (as XCom), like the story operators.
     """
 
@@ -42,38 +54,59 @@ class VimmerseStorySensor(BaseSensorOperator):
         story_id: str,
         vimmerse_conn_id: str = VimmerseHook.default_conn_name,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        max_poll_errors: int = 5,
+        max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("poke_interval", 30)
+        kwargs.setdefault("poke_interval", DEFAULT_POLL_INTERVAL)
         super().__init__(**kwargs)
         self.story_id = story_id
         self.vimmerse_conn_id = vimmerse_conn_id
         self.deferrable = deferrable
         self.max_poll_errors = max_poll_errors
+        self._poll_state = PollState()
 
     @cached_property
     def hook(self) -> VimmerseHook:
         return VimmerseHook(self.vimmerse_conn_id)
 
-    def _settle(self, story: VimmerseStory) -> PokeReturnValue | bool:
-        if story.status is VimmerseStoryStatus.SUCCESS:
-            return PokeReturnValue(is_done=True, xcom_value=story_summary(story))
-        if story.status is VimmerseStoryStatus.FAIL:
-            error = VimmerseStoryFailedError(story)
-            if self.soft_fail:
-                raise AirflowSkipException(str(error))
-            raise error
-        self.log.info("story %s: %s %d%%", story.id, story.status.value, story.progress_percentage)
-        return False
-
     def poke(self, context: Context) -> PokeReturnValue | bool:
+        store = context.get("task_state_store")
+        if store is not None:
+            # Reschedule mode starts a new process per poke: the error count lives in the store.
+            self._poll_state = PollState(errors=int(store.get(_ERRORS_KEY) or 0), progress=self._poll_state.progress)
+        result: VimmerseStory | Exception
         try:
-            story = self.hook.get_story(self.story_id)
+            result = self.hook.get_story(self.story_id)
         except TRANSIENT_POLL_ERRORS as err:
-            self.log.warning("Could not read story %s this time (%s); trying again at the next poke.", self.story_id, err)
+            self.log.warning(
+                "Could not read story %s this time (%s); trying again at the next poke.", self.story_id, err
+            )
+            result = err
+        decision = decide(
+            result,
+            self._poll_state,
+            now=time.monotonic(),
+            deadline=None,
+            poll_interval=float(self.poke_interval),
+            max_poll_errors=self.max_poll_errors,
+            story_id=self.story_id,
+        )
+        if store is not None and decision.state.errors != self._poll_state.errors:
+            store.set(_ERRORS_KEY, decision.state.errors)
+        self._poll_state = decision.state
+        if decision.progress_changed and decision.story is not None:
+            self.log.info("story %s: %s %d%%", self.story_id, *decision.state.progress)
+        if not decision.done:
             return False
-        return self._settle(story)
+        return self._settle(event(decision, self.story_id), decision.story)
+
+    def _settle(self, value: dict[str, Any], story: VimmerseStory | None) -> PokeReturnValue:
+        if value["status"] == SUCCESS and story is not None:
+            return PokeReturnValue(is_done=True, xcom_value=story.summary())
+        error = error_for_event(value, float(self.timeout), story)
+        if value["status"] == FAIL and self.soft_fail:
+            raise AirflowSkipException(str(error))
+        raise error
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:
@@ -96,10 +129,6 @@ class VimmerseStorySensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: settle on the story's final state, or raise the wait error."""
-        from airflow_provider_vimmerse.triggers.story import validate_event, wait_error
-
-        event = validate_event(event)
-        if event["status"] not in ("success", "fail"):
-            raise wait_error(event, float(self.timeout))
-        result = self._settle(self.hook.get_story(event["story_id"]))
-        return result.xcom_value if isinstance(result, PokeReturnValue) else None
+        value = validate_event(event)
+        story = self.hook.get_story(value["story_id"]) if value["status"] in (SUCCESS, FAIL) else None
+        return self._settle(value, story).xcom_value

@@ -1,0 +1,191 @@
+"""
+Streaming, resumable, atomic download of a finished story video.
+
+The file is written to a temporary name beside the destination and renamed into place only
+when every byte the server announced has arrived, so a reader never sees a partial video.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import requests
+
+from airflow_provider_vimmerse.exceptions import VimmerseDownloadError
+
+log = logging.getLogger(__name__)
+
+CHUNK_SIZE = 512 * 1024
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """Where a video landed: ``path``, its size in ``bytes`` and its ``sha256`` hex digest."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+
+class _Progress:
+    """
+    Bytes received so far and their running SHA-256.
+
+    Hashing runs on a helper thread, one chunk behind, so it overlaps with writing and receiving
+    (hashlib and file writes release the GIL): the download keeps pace with the wire.
+    """
+
+    def __init__(self, hasher: ThreadPoolExecutor) -> None:
+        self._hasher = hasher
+        self._pending: Future[None] | None = None
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def add(self, chunk: bytes) -> None:
+        self._wait()
+        self._pending = self._hasher.submit(self._digest.update, chunk)
+        self.size += len(chunk)
+
+    def restart(self) -> None:
+        """Forget everything received (the server ignored a Range request)."""
+        self._wait()
+        self.size = 0
+        self._digest = hashlib.sha256()
+
+    def hexdigest(self) -> str:
+        self._wait()
+        return self._digest.hexdigest()
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            self._pending.result()
+            self._pending = None
+
+
+def _expected_total(response: requests.Response, offset: int) -> int | None:
+    """Total size of the file from Content-Range (206) or Content-Length (200)."""
+    content_range = response.headers.get("Content-Range", "")
+    if response.status_code == 206 and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        return int(total) if total.isdigit() else None
+    length = response.headers.get("Content-Length")
+    if length and length.isdigit():
+        return int(length) + (offset if response.status_code == 206 else 0)
+    return None
+
+
+def _open(
+    session: requests.Session,
+    url: str,
+    offset: int,
+    headers_for: Callable[[str], dict[str, str]],
+    timeout: tuple[float, float],
+) -> requests.Response:
+    """GET ``url`` from ``offset``, following redirects by hand so each hop gets only its own headers."""
+    for _ in range(MAX_REDIRECTS + 1):
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise VimmerseDownloadError(f"Refusing to fetch a non-http(s) URL: {url.split('?')[0]}")
+        headers = dict(headers_for(url))
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        # Proxies are looked up per URL: a CDN host may be treated differently from the API's.
+        proxies = requests.utils.get_environ_proxies(url) if not session.trust_env else None
+        response = session.get(
+            url, headers=headers, stream=True, timeout=timeout, allow_redirects=False, proxies=proxies
+        )
+        if response.is_redirect and response.headers.get("Location"):
+            url = urljoin(url, response.headers["Location"])
+            response.close()
+            continue
+        return response
+    raise VimmerseDownloadError(f"Too many redirects while downloading {url.split('?')[0]}")
+
+
+def download(
+    session: requests.Session,
+    url: str,
+    destination: str | os.PathLike[str],
+    *,
+    headers_for: Callable[[str], dict[str, str]] = lambda _url: {},
+    timeout: tuple[float, float] = (10.0, 60.0),
+    max_resumes: int = 3,
+    chunk_size: int = CHUNK_SIZE,
+) -> DownloadResult:
+    """
+    Download ``url`` to the local file ``destination``.
+
+    Reads in chunks (constant memory). After a dropped connection it resumes with an HTTP
+    ``Range`` request, up to ``max_resumes`` times. The length is checked against what the
+    server announced.
+
+    :param headers_for: headers for a given URL; the caller decides which hosts get credentials.
+    :return: the path, size and SHA-256 of the file.
+    :raises VimmerseDownloadError: on any failure; nothing is left at ``destination``.
+    """
+    target = Path(destination)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+    hasher = ThreadPoolExecutor(1, thread_name_prefix="vimmerse-sha256")
+    progress = _Progress(hasher)
+    expected: int | None = None
+    resumes = 0
+    safe_url = url.split("?")[0]
+    try:
+        with open(partial, "wb") as out:
+            while True:
+                try:
+                    with _open(session, url, progress.size, headers_for, timeout) as response:
+                        if response.status_code == 200 and progress.size:
+                            log.info("Server ignored the Range request; restarting %s from the start.", safe_url)
+                            out.seek(0)
+                            out.truncate()
+                            progress.restart()
+                        elif response.status_code not in (200, 206):
+                            raise VimmerseDownloadError(f"GET {safe_url} answered HTTP {response.status_code}.")
+                        expected = _expected_total(response, progress.size) or expected
+                        for chunk in response.iter_content(chunk_size):
+                            progress.add(chunk)
+                            out.write(chunk)
+                except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
+                    if resumes >= max_resumes:
+                        raise VimmerseDownloadError(
+                            f"Download of {safe_url} kept failing after {resumes} resumes: {type(err).__name__}."
+                        ) from None
+                    resumes += 1
+                    log.warning(
+                        "Download of %s broke at %d bytes (%s); resuming (%d/%d).",
+                        safe_url,
+                        progress.size,
+                        type(err).__name__,
+                        resumes,
+                        max_resumes,
+                    )
+                    continue
+                if expected is not None and progress.size < expected and resumes < max_resumes:
+                    resumes += 1
+                    log.warning(
+                        "Download of %s ended short at %d of %d bytes; resuming.", safe_url, progress.size, expected
+                    )
+                    continue
+                break
+        if expected is not None and progress.size != expected:
+            raise VimmerseDownloadError(
+                f"Download of {safe_url} got {progress.size} bytes but the server announced {expected}."
+            )
+        digest = progress.hexdigest()
+        # The rename is what makes the file appear, whole, at the destination. Like curl and pip,
+        # we leave flushing it to disk to the filesystem.
+        os.replace(partial, target)
+    finally:
+        hasher.shutdown(wait=True)
+        partial.unlink(missing_ok=True)
+    return DownloadResult(path=str(target), bytes=progress.size, sha256=digest)

@@ -1,0 +1,603 @@
+"""
+The Story API's endpoints and their parameters, each stated once.
+
+Every request parameter's name, default, allowed values and meaning live here, written from the
+service's published OpenAPI document. The hook methods, the operators' arguments and template
+fields, and the parameter tables in the docs are all derived from these specs, so adding a
+parameter to an endpoint is one :class:`Param` line (plus its test).
+
+Why a declarative spec rather than defaults in hook signatures with operators passing only what
+the user set: the same facts are needed in three shapes (a Python signature, Airflow template
+fields, reST docs), and the service renames parameters between API versions. A spec states each
+fact once, carries the older names as :class:`Alias` entries, and lets one function
+(:meth:`Endpoint.payload`) check and encode every request before anything is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
+
+# --------------------------------------------------------------------------- known value lists
+# From the OpenAPI document. Names (models, tools, voices, languages) are advisory: the
+# service changes them monthly, so a name outside these lists is sent with a warning.
+ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
+IMAGE_TOOLS = ("Seedream", "FluxTurbo", "NanoBanana", "QwenImage")
+VIDEO_TOOLS = ("Auto", "KlingAI", "Seedance", "Pixverse", "VeoFast")
+SCENE_DURATIONS = (5, 10)
+LANGUAGES = ("Arabic", "Chinese", "English", "French", "German", "Hindi", "Japanese", "Korean", "Spanish", "Turkish")
+IMAGE_MODELS = (
+    "Seedream",
+    "FluxPro",
+    "FluxTurbo",
+    "NanoBananaPro",
+    "NanoBanana",
+    "FluxKontextPro",
+    "FluxFinetuned",
+    "QwenImage",
+    "StableDiffusion3.5",
+    "LeonardoImage",
+    "GPTImage",
+    "Auto",
+)
+MOTION_TYPES = (
+    "Auto",
+    "AutoT3",
+    "KlingAI",
+    "KlingT4",
+    "LumaAI",
+    "LumaRay2",
+    "VeoFast",
+    "Veo",
+    "RunwayML",
+    "MinimaxHailuo",
+    "Seedance",
+    "SeedanceFast",
+    "Hunyuan",
+    "Pixverse",
+    "PixverseT3",
+    "PicoMotion",
+    "StaticMotion",
+    "Wan",
+    "Sora",
+    "SoraPro",
+)
+NARRATORS = (
+    "Rachel",
+    "Aria",
+    "Roger",
+    "Sarah",
+    "Laura",
+    "Charlie",
+    "George",
+    "Callum",
+    "River",
+    "Liam",
+    "Charlotte",
+    "Alice",
+    "Matilda",
+    "Will",
+    "Jessica",
+    "Eric",
+    "Chris",
+    "Brian",
+    "Daniel",
+    "Lily",
+    "Bill",
+)
+VISIBILITY_STATUSES = ("0", "1", "2")
+
+#: Value lists shown in the docs, by the name the docs use.
+KNOWN_VALUES: dict[str, tuple[Any, ...]] = {
+    "ASPECT_RATIOS": ASPECT_RATIOS,
+    "IMAGE_TOOLS": IMAGE_TOOLS,
+    "VIDEO_TOOLS": VIDEO_TOOLS,
+    "SCENE_DURATIONS": SCENE_DURATIONS,
+    "LANGUAGES": LANGUAGES,
+    "IMAGE_MODELS": IMAGE_MODELS,
+    "MOTION_TYPES": MOTION_TYPES,
+    "NARRATORS": NARRATORS,
+    "VISIBILITY_STATUSES": VISIBILITY_STATUSES,
+}
+
+
+class VimmerseDeprecationWarning(DeprecationWarning):
+    """An older parameter name (from the first Story API reference) was used."""
+
+
+# --------------------------------------------------------------------------- parameter specs
+
+
+@dataclass(frozen=True)
+class Param:
+    """
+    One request parameter.
+
+    :param name: the wire name (the service's own vocabulary).
+    :param check: ``check(name, value)`` validates and returns the value to send.
+    :param doc: what it means and what is allowed, for the docs.
+    :param default: sent when the caller gives nothing; ``None`` sends nothing (the service decides).
+    :param required: the caller must give it.
+    :param argument: the keyword callers use, when it differs from the wire name (``url`` for ``idea``).
+    """
+
+    name: str
+    check: Callable[[str, Any], Any]
+    doc: str
+    default: Any = None
+    required: bool = False
+    argument: str | None = None
+
+    @property
+    def keyword(self) -> str:
+        """The name callers pass it by."""
+        return self.argument or self.name
+
+
+@dataclass(frozen=True)
+class Alias:
+    """
+    An older parameter name that still works, with a deprecation warning.
+
+    :param old: the name DAGs written against the older reference use.
+    :param new: the parameter it now sets.
+    :param key: set this key inside ``new`` (an object such as ``audio_option``) instead of ``new`` itself.
+    """
+
+    old: str
+    new: str
+    key: str | None = None
+
+
+def _choice(values: tuple[Any, ...], *, advisory: bool) -> Callable[[str, Any], Any]:
+    return partial(v.choice, allowed=values, advisory=advisory)
+
+
+def _allowed(values: tuple[Any, ...], advisory: bool = False) -> str:
+    shown = ", ".join(f"``{value}``" for value in values)
+    return f"one of {shown}" + (" (known names; others are sent with a warning)" if advisory else "")
+
+
+def _is_transition(field_name: str, value: Any) -> bool:
+    if isinstance(value, str) and value.strip() in ("Yes", "No"):
+        warnings.warn(
+            f"{field_name}={value!r} is the older form; pass a boolean (True/False).",
+            VimmerseDeprecationWarning,
+            stacklevel=4,
+        )
+        return value.strip() == "Yes"
+    return v.boolean(field_name, value)
+
+
+_text = v.text
+_required_text = partial(v.text, required=True)
+_positive = partial(v.integer, minimum=1)
+_audio_option = partial(v.audio_option, narrators=NARRATORS)
+
+
+def _scene_count(default: int | None = 3) -> Param:
+    return Param("scene_count", _positive, "number of scenes, an integer >= 1.", default=default)
+
+
+def _aspect_ratio(default: str | None = "16:9", doc: str = "") -> Param:
+    return Param("aspect_ratio", _choice(ASPECT_RATIOS, advisory=False), doc or _allowed(ASPECT_RATIOS) + ".", default)
+
+
+_VIDEO_TOOL = Param(
+    "video_tool", _choice(VIDEO_TOOLS, advisory=True), f"animation model, {_allowed(VIDEO_TOOLS, True)}.", "Auto"
+)
+_SCENE_DURATION = Param(
+    "scene_duration", partial(v.integer_choice, allowed=SCENE_DURATIONS), "seconds per scene, ``5`` or ``10``.", 5
+)
+_IS_TRANSITION = Param("is_transition", _is_transition, "add transition videos between scenes (boolean).", False)
+_ELEMENTS = Param(
+    "elements",
+    v.json_object,
+    "pre-defined ``characters``, ``environments`` and ``objects`` (an object, or its JSON text); an element with "
+    "``image_url`` is used as given.",
+)
+_AUDIO_OPTION = Param(
+    "audio_option",
+    _audio_option,
+    "an object (or its JSON text) with ``has_bg_music``, ``has_narration``, ``native_audio`` (booleans) and "
+    f"``narrator`` ({_allowed(NARRATORS, True)}).",
+)
+_LANGUAGE = Param(
+    "language",
+    _choice(LANGUAGES, advisory=True),
+    f"language of the storyboard and narration, {_allowed(LANGUAGES, True)}.",
+    "English",
+)
+_TITLE = Param("title", _text, "story title.", "")
+_WEBHOOK_URL = Param(
+    "webhook_url",
+    v.http_url,
+    "http(s) URL the service POSTs ``{customer_id, batch_id, status}`` to when the story finishes.",
+)
+_STORYBOARD = Param(
+    "storyboard", v.storyboard, "an edited storyboard (an object or its JSON text) with a non-empty ``scenes`` list."
+)
+_IMAGE_OPTION = Param(
+    "option", _choice(IMAGE_MODELS, advisory=True), f"image model, {_allowed(IMAGE_MODELS, True)}.", "Seedream"
+)
+_ENHANCE_IMAGE = Param("enhance_image", v.boolean, "apply 1x super-resolution to generated images.", False)
+_HAS_BG_MUSIC = Param(
+    "has_bg_music", v.boolean, "generate background music (the service now reads ``audio_option``).", True
+)
+
+_AUTO_ALIASES = (
+    Alias("option", "image_tool"),
+    Alias("motion_type", "video_tool"),
+    Alias("duration", "scene_duration"),
+    Alias("narrator", "audio_option", "narrator"),
+    Alias("background_music", "audio_option", "has_bg_music"),
+)
+_AUTO_GONE = ("generate_elements", "enhance_image", "seed", "description", "visibility_status", "loop", "sound_effects")
+
+
+# --------------------------------------------------------------------------- endpoint specs
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """
+    One Story API operation.
+
+    :param name: the hook method (and the docs' name for it).
+    :param method: HTTP method.
+    :param path: URL path; ``{story_id}`` is filled from the first argument.
+    :param body: how parameters travel: ``json``, ``form`` (urlencoded), ``multipart`` or ``none``.
+    :param summary: one line for docstrings.
+    :param params: the parameters, in the document's order.
+    :param charges: the request creates or charges (never repeated unless it provably did not arrive).
+    :param aliases: older names that still work.
+    :param ignored: older names the service no longer reads: warned about, not sent.
+    :param produces_video: the step is done only once the story has a ``video_url``.
+    """
+
+    name: str
+    method: str
+    path: str
+    body: str
+    summary: str
+    params: tuple[Param, ...] = ()
+    charges: bool = True
+    aliases: tuple[Alias, ...] = ()
+    ignored: tuple[str, ...] = ()
+    produces_video: bool = False
+    _by_name: dict[str, Param] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {param.keyword: param for param in self.params})
+
+    @property
+    def on_story(self) -> bool:
+        """The operation acts on an existing story (its path has ``{story_id}``)."""
+        return "{story_id}" in self.path
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        """Every keyword the hook method and operator accept: parameters, then aliases and ignored names."""
+        return (*self._by_name, *(alias.old for alias in self.aliases), *self.ignored)
+
+    @property
+    def takes_webhook(self) -> bool:
+        return "webhook_url" in self._by_name
+
+    def payload(self, given: Mapping[str, Any], extra_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """
+        Check the caller's arguments and return the request's fields (Python values, defaults filled).
+
+        Older names are mapped to the current ones with a deprecation warning; names the service
+        no longer reads are dropped with a warning; ``None`` means "not given".
+
+        :raises VimmerseInvalidParameterError: an unknown name, a bad value, or a missing required field.
+        """
+        values = {name: value for name, value in given.items() if value is not None}
+        for name in [n for n in values if n in self.ignored]:
+            warnings.warn(
+                f"{self.name}: {name!r} has no effect on {self.method} {self.path} (the service no longer reads it); "
+                "it was not sent.",
+                VimmerseDeprecationWarning,
+                stacklevel=3,
+            )
+            del values[name]
+        for alias in self.aliases:
+            if alias.old in values:
+                self._apply_alias(alias, values)
+        fields: dict[str, Any] = {}
+        for name, value in values.items():
+            param = self._by_name.get(name)
+            if param is None:
+                raise VimmerseInvalidParameterError(
+                    name, value, f"a parameter of {self.name}: {', '.join(self._by_name)}"
+                )
+            fields[param.name] = param.check(name, value)
+        for param in self.params:
+            if param.name in fields:
+                continue
+            if param.required:
+                raise VimmerseInvalidParameterError(param.keyword, None, f"a value (required by {self.name})")
+            if param.default is not None:
+                fields[param.name] = param.default
+        fields = {param.name: fields[param.name] for param in self.params if param.name in fields}
+        wire_names = {param.name for param in self.params}
+        for key, value in (extra_params or {}).items():
+            if key in wire_names or key in self.argument_names:
+                raise VimmerseInvalidParameterError(
+                    "extra_params", key, "names not already covered by a documented parameter"
+                )
+            fields[key] = value
+        if extra_params:
+            v.json_object("extra_params", fields)
+        return fields
+
+    def _apply_alias(self, alias: Alias, values: dict[str, Any]) -> None:
+        old_value = values.pop(alias.old)
+        target = f"{alias.new}.{alias.key}" if alias.key else alias.new
+        warnings.warn(
+            f"{self.name}: {alias.old!r} is deprecated; use {target!r} (the value was sent as {target!r}).",
+            VimmerseDeprecationWarning,
+            stacklevel=4,
+        )
+        if alias.key is None:
+            values.setdefault(alias.new, old_value)
+            return
+        current = values.get(alias.new)
+        merged = v.json_object(alias.new, current) if current is not None else {}
+        merged.setdefault(alias.key, old_value)
+        values[alias.new] = merged
+
+    def docstring(self, *, leading: str = "") -> str:
+        """reST for the hook method: summary, every parameter with its default, what is returned."""
+        lines = [f"{self.summary} (``{self.method} {self.path}``).", ""]
+        if leading:
+            lines += [leading, ""]
+        if self.on_story:
+            lines.append(":param story_id: the story.")
+        for param in self.params:
+            default = f" Default ``{param.default!r}``." if param.default is not None else ""
+            required = " Required." if param.required else ""
+            lines.append(f":param {param.keyword}: {param.doc}{required}{default}")
+        lines.append(":param extra_params: parameters this provider does not know yet, sent as given.")
+        if self.aliases or self.ignored:
+            older = [f"``{a.old}`` (now ``{a.new}{'.' + a.key if a.key else ''}``)" for a in self.aliases]
+            older += [f"``{name}`` (no effect)" for name in self.ignored]
+            lines.append("")
+            lines.append("Older names still accepted, with a deprecation warning: " + ", ".join(older) + ".")
+        lines += [
+            "",
+            ":return: the story as the service answered.",
+            ":raises VimmerseInvalidParameterError: before any request is sent.",
+        ]
+        return "\n".join(lines)
+
+
+def encode_form(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Form items: lists as repeated keys, objects as JSON text, booleans as ``true``/``false``."""
+    items: list[tuple[str, str]] = []
+    for key, value in fields.items():
+        if isinstance(value, (list, tuple)):
+            items.extend((key, _form_value(item)) for item in value)
+        else:
+            items.append((key, _form_value(value)))
+    return items
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, allow_nan=False)
+    return str(value)
+
+
+_IDEA = Param("idea", _required_text, "what the story is about (non-empty).", required=True)
+_AUTO_COMMON = (
+    _VIDEO_TOOL,
+    _SCENE_DURATION,
+    _aspect_ratio(),
+    _IS_TRANSITION,
+    _ELEMENTS,
+    _AUDIO_OPTION,
+    _LANGUAGE,
+    _TITLE,
+    _WEBHOOK_URL,
+)
+_IMAGE_TOOL = Param(
+    "image_tool", _choice(IMAGE_TOOLS, advisory=True), f"image model, {_allowed(IMAGE_TOOLS, True)}.", "Seedream"
+)
+
+IDEA_TO_VIDEO = Endpoint(
+    "idea_to_video",
+    "POST",
+    "/story/idea-2-video",
+    "json",
+    "Create a story and its video from an idea in one call",
+    (_IDEA, _scene_count(), _IMAGE_TOOL, *_AUTO_COMMON),
+    aliases=_AUTO_ALIASES,
+    ignored=_AUTO_GONE,
+    produces_video=True,
+)
+URL_TO_VIDEO = Endpoint(
+    "url_to_video",
+    "POST",
+    "/story/url-2-video",
+    "json",
+    "Create a story and its video from a web page (a product page, an article) in one call",
+    (
+        Param(
+            "idea",
+            v.http_url,
+            "URL of the web page to turn into a video (sent as ``idea``).",
+            required=True,
+            argument="url",
+        ),
+        _scene_count(),
+        _IMAGE_TOOL,
+        *_AUTO_COMMON,
+    ),
+    aliases=_AUTO_ALIASES,
+    ignored=_AUTO_GONE,
+    produces_video=True,
+)
+IMAGES_TO_VIDEO = Endpoint(
+    "images_to_video",
+    "POST",
+    "/story/images-2-video",
+    "json",
+    "Create a story video from your own images in one call",
+    (
+        Param(
+            "image_urls",
+            partial(v.url_list, min_items=1),
+            "publicly reachable image URLs, one scene each.",
+            required=True,
+        ),
+        Param("idea", _text, "what the story is about; the service has its own default text."),
+        *_AUTO_COMMON,
+    ),
+    aliases=tuple(a for a in _AUTO_ALIASES if a.old != "option"),
+    ignored=(*_AUTO_GONE, "option", "scene_count"),
+    produces_video=True,
+)
+CREATE_STORYBOARD = Endpoint(
+    "create_storyboard",
+    "POST",
+    "/story",
+    "multipart",
+    "Create a story and its storyboard (advanced step 1)",
+    (
+        Param("story_id", v.story_id, "an existing story whose storyboard to write again."),
+        _IDEA,
+        _scene_count(),
+        _LANGUAGE,
+        _aspect_ratio(None, _allowed(ASPECT_RATIOS) + "; the service defaults to ``16:9``."),
+        _AUDIO_OPTION,
+        _ELEMENTS,
+        Param("image_urls", v.url_list, "images to build the scenes from (scene count follows them)."),
+        Param("image_files", lambda name, value: value, "local paths or ``ObjectStoragePath`` s of images, uploaded."),
+    ),
+    ignored=("title",),
+)
+CREATE_ELEMENTS = Endpoint(
+    "create_elements",
+    "POST",
+    "/story/{story_id}/elements",
+    "form",
+    "Generate element images and music for a storyboard (advanced step 1.5)",
+    (
+        _IMAGE_OPTION,
+        _aspect_ratio(None, _allowed(ASPECT_RATIOS) + "; defaults to the story's."),
+        _STORYBOARD,
+        _ENHANCE_IMAGE,
+        _HAS_BG_MUSIC,
+    ),
+    aliases=(Alias("background_music", "has_bg_music"),),
+    ignored=("seed",),
+)
+CREATE_SCENES = Endpoint(
+    "create_scenes",
+    "POST",
+    "/story/{story_id}/scenes",
+    "form",
+    "Generate missing scene images and narrations (advanced step 2)",
+    (
+        _IMAGE_OPTION,
+        _aspect_ratio(None, _allowed(ASPECT_RATIOS) + "; defaults to the story's."),
+        _STORYBOARD,
+        _ENHANCE_IMAGE,
+        Param("has_narration", v.boolean, "narrate the scenes (the service now reads ``audio_option``)."),
+        Param("has_bg_music", v.boolean, "background music (the service now reads ``audio_option``)."),
+        _AUDIO_OPTION,
+    ),
+    aliases=(Alias("background_music", "has_bg_music"), Alias("narrator", "audio_option", "narrator")),
+    ignored=("seed", "generate_elements"),
+)
+CREATE_VIDEOS = Endpoint(
+    "create_videos",
+    "POST",
+    "/story/{story_id}/videos",
+    "form",
+    "Animate the scenes and compose the story video (advanced step 3)",
+    (
+        _TITLE,
+        _STORYBOARD,
+        _IS_TRANSITION,
+        Param(
+            "motion_type",
+            _choice(MOTION_TYPES, advisory=True),
+            f"animation model, {_allowed(MOTION_TYPES, True)}.",
+            "Auto",
+        ),
+        Param("duration", partial(v.integer, minimum=1, maximum=10), "seconds per scene, 1 to 10.", 5),
+        Param(
+            "loop",
+            partial(v.integer, minimum=1, maximum=6),
+            "repetitions of the motion, 1 to 6 (ignored when narrated).",
+            1,
+        ),
+        Param("native_audio", v.boolean, "sound effects and lip sync (the service now reads ``audio_option``)."),
+        _WEBHOOK_URL,
+    ),
+    ignored=("sound_effects", "scenes"),
+    produces_video=True,
+)
+CONCAT_STORY = Endpoint(
+    "concat_story",
+    "POST",
+    "/story/{story_id}/concat",
+    "form",
+    "Compose the story's videos into one",
+    (
+        Param("concat_video_urls", v.url_list, "videos to compose instead of the story's own scene videos."),
+        Param("audio_urls", v.url_list, "background audio mixed into the composed video."),
+    ),
+    produces_video=True,
+)
+UPDATE_STORY = Endpoint(
+    "update_story",
+    "PUT",
+    "/story/{story_id}",
+    "form",
+    "Change a story's metadata; only the given fields are sent",
+    (
+        Param("title", _text, "new title."),
+        Param("description", _text, "new description."),
+        Param(
+            "visibility_status",
+            lambda n, x: v.choice(n, str(x), VISIBILITY_STATUSES),
+            "``0`` private, ``1`` unlisted, ``2`` public.",
+        ),
+        Param(
+            "additional_videos",
+            lambda n, x: json.dumps(v.url_list(n, x)),
+            "video URLs to associate with the story (sent as a JSON array).",
+        ),
+    ),
+    charges=False,
+    ignored=("storyboard", "webhook_url"),
+)
+
+#: Every operation that takes parameters, by hook method name.
+ENDPOINTS: dict[str, Endpoint] = {
+    e.name: e
+    for e in (
+        IDEA_TO_VIDEO,
+        URL_TO_VIDEO,
+        IMAGES_TO_VIDEO,
+        CREATE_STORYBOARD,
+        CREATE_ELEMENTS,
+        CREATE_SCENES,
+        CREATE_VIDEOS,
+        CONCAT_STORY,
+        UPDATE_STORY,
+    )
+}

@@ -1,0 +1,53 @@
+"""
+### A product page becomes a video
+
+`VimmerseUrlToVideoOperator` sends a web page's URL to `POST /story/url-2-video`: the service
+reads the page (title, headings, text, images) and makes a narrated video from it.
+
+1. **page_video** turns the page at `page_url` into a video and waits in the triggerer.
+2. **download_video** streams the MP4 to `<output_base>/from_page/<story id>.mp4`.
+
+A sample product page ships in `example_dags/data/page/`; a local sandbox started with
+`--static-dir example_dags/data` serves it under `/static/page/index.html`.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import DAG, Param
+
+from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
+from airflow_provider_vimmerse.operators.story import VimmerseUrlToVideoOperator
+
+OUTPUT_BASE = os.environ.get("VIMMERSE_OUTPUT_BASE", "file:///tmp/vimmerse-output")
+PAGE_URL = os.environ.get("VIMMERSE_PAGE_URL", "https://example.com/products/harbor-light-lantern")
+POLL_INTERVAL = float(os.environ.get("VIMMERSE_POLL_INTERVAL", "30"))
+
+with DAG(
+    dag_id="vimmerse_url_to_video",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    doc_md=__doc__,
+    tags=["vimmerse", "example"],
+    params={
+        "page_url": Param(PAGE_URL, type="string", description="The web page to turn into a video"),
+        "output_base": Param(OUTPUT_BASE, type="string"),
+    },
+) as dag:
+    video = VimmerseUrlToVideoOperator(
+        task_id="page_video",
+        url="{{ params.page_url }}",
+        scene_count=3,
+        aspect_ratio="16:9",
+        audio_option={"narrator": "Brian", "has_bg_music": True},
+        deferrable=True,
+        poll_interval=POLL_INTERVAL,
+    )
+    VimmerseDownloadVideoOperator(
+        task_id="download_video",
+        story_id=video.output["story_id"],
+        destination="{{ params.output_base }}/from_page/{{ ti.xcom_pull('page_video', key='story_id') }}.mp4",
+    )

@@ -1,0 +1,69 @@
+"""Command line: ``vimmerse-sandbox`` or ``python -m vimmerse_sandbox``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+from vimmerse_sandbox.pipeline import SandboxConfig
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vimmerse-sandbox",
+        description="A local, Vimmerse-compatible Story API server that renders real story videos.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
+    parser.add_argument("--data-dir", type=Path, help="where stories and files live (default: a new temp dir)")
+    parser.add_argument(
+        "--api-key", default="sandbox-key", help="the API key requests must carry (default sandbox-key)"
+    )
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="time scale: 1 feels like the service, 100 is test speed"
+    )
+    parser.add_argument("--credits", type=int, default=10_000, help="starting credit balance of a new data dir")
+    parser.add_argument("--workers", type=int, default=2, help="render threads (default 2)")
+    parser.add_argument("--static-dir", type=Path, help="a folder served as-is under /static/ (e.g. your own images)")
+    parser.add_argument("--public-url", default="", help="base URL for served files (default: the server's own)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="JSON",
+        help='a fault active from the start, e.g. \'{"kind": "status", "status": 503, "endpoint": "GET /story/*"}\'',
+    )
+    parser.add_argument("--url-file", type=Path, help="write the server's URL to this file once it listens")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the sandbox in the foreground until interrupted."""
+    args = _parser().parse_args(argv)
+    if args.speed <= 0:
+        raise SystemExit("--speed must be > 0")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from vimmerse_sandbox.server import SandboxServer
+
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vimmerse-sandbox-"))
+    config = SandboxConfig(
+        data_dir=data_dir,
+        api_key=args.api_key,
+        speed=args.speed,
+        credits=args.credits,
+        public_url=args.public_url.rstrip("/"),
+        workers=args.workers,
+        static_dir=args.static_dir,
+    )
+    server = SandboxServer(config, host=args.host, port=args.port, faults=[json.loads(f) for f in args.fault])
+    if args.url_file:
+        args.url_file.write_text(server.url)
+    print(f"Vimmerse sandbox listening on {server.url} (data dir {data_dir}, speed {args.speed:g})", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

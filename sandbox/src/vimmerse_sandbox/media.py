@@ -1,0 +1,259 @@
+"""
+Real media for the sandbox: images (Pillow), clips and story videos (PyAV: H.264 + AAC).
+
+Audio is mono 16-bit at :data:`SAMPLE_RATE`, handled as ``array('h')`` so no numpy is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import textwrap
+from array import array
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from PIL import Image, ImageDraw, ImageFont
+
+FPS = 24
+SAMPLE_RATE = 22050
+FRAME_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (480, 480), "4:3": (480, 360), "3:4": (360, 480)}
+_MOTION_HEADROOM = 1.2
+_NOTES = (261.63, 293.66, 329.63, 349.23, 392.0, 440.0, 493.88, 523.25)
+
+
+def frame_size(aspect_ratio: str) -> tuple[int, int]:
+    """Pixel size of images and videos for an aspect ratio (16:9 when unknown)."""
+    return FRAME_SIZES.get(aspect_ratio, FRAME_SIZES["16:9"])
+
+
+def _palette(key: str) -> list[tuple[int, int, int]]:
+    digest = hashlib.sha256(key.encode()).digest()
+    return [(digest[i], digest[i + 1], digest[i + 2]) for i in range(0, 30, 3)]
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    return ImageFont.load_default(size=size)
+
+
+def render_card(
+    key: str, title: str, caption: str, size: tuple[int, int], thumbnails: Sequence[Image.Image] = ()
+) -> Image.Image:
+    """
+    Draw a deterministic picture for a scene or element: a gradient, shapes, the title and caption.
+
+    :param key: what makes the picture unique (same key, same picture).
+    :param thumbnails: element images shown in the corner, for character consistency.
+    """
+    width, height = size
+    colours = _palette(key)
+    top, bottom = colours[0], colours[1]
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        t = y / max(1, height - 1)
+        draw.line([(0, y), (width, y)], fill=tuple(int(a + (b - a) * t) for a, b in zip(top, bottom)))
+    digest = hashlib.sha256(("shapes" + key).encode()).digest()
+    for i in range(5):
+        x, y = digest[i * 4] / 255 * width, digest[i * 4 + 1] / 255 * height
+        r = 10 + digest[i * 4 + 2] / 255 * min(size) / 4
+        box = [x - r, y - r, x + r, y + r]
+        fill = colours[2 + i]
+        (draw.ellipse if digest[i * 4 + 3] % 2 else draw.rectangle)(box, fill=fill, outline=(255, 255, 255))
+    for i, thumb in enumerate(thumbnails[:3]):
+        side = min(size) // 5
+        image.paste(thumb.resize((side, side)), (width - (side + 8) * (i + 1), 8))
+    margin = max(8, width // 40)
+    draw.text(
+        (margin, margin),
+        title,
+        font=_font(max(14, height // 14)),
+        fill=(255, 255, 255),
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
+    wrapped = textwrap.fill(caption, width=max(20, width // 11))
+    draw.multiline_text(
+        (margin, height - margin - (wrapped.count("\n") + 1) * (height // 20 + 4)),
+        wrapped,
+        font=_font(max(10, height // 22)),
+        fill=(255, 255, 255),
+        stroke_width=1,
+        stroke_fill=(0, 0, 0),
+    )
+    return image
+
+
+def fit_image(data: bytes, size: tuple[int, int]) -> Image.Image:
+    """Open a caller-supplied image and scale/crop it to cover ``size`` exactly."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    width, height = size
+    scale = max(width / image.width, height / image.height)
+    resized = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))))
+    left, top = (resized.width - width) // 2, (resized.height - height) // 2
+    return resized.crop((left, top, left + width, top + height))
+
+
+def camera_motion(video_description: str) -> str:
+    """The camera move named in a scene's ``video_description`` ("camera motion:dolly in, ...")."""
+    match = re.search(r"camera motion\s*:\s*([a-z ]+)", video_description.lower())
+    words = match.group(1) if match else video_description.lower()
+    for motion in ("zoom in", "zoom out", "dolly in", "dolly out", "pan left", "pan right", "tilt up", "tilt down"):
+        if motion in words:
+            return motion
+    return "static"
+
+
+def _crop_box(motion: str, t: float, size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """The window of the enlarged image shown at time fraction ``t`` for a camera move."""
+    width, height = size
+    big_w, big_h = width * _MOTION_HEADROOM, height * _MOTION_HEADROOM
+    if motion in ("zoom in", "dolly in", "zoom out", "dolly out"):
+        zoom = t if motion.endswith("in") else 1 - t
+        scale = 1 + (_MOTION_HEADROOM - 1) * zoom
+        w, h = big_w / scale, big_h / scale
+        return ((big_w - w) / 2, (big_h - h) / 2, (big_w + w) / 2, (big_h + h) / 2)
+    dx = (big_w - width) * (t if motion == "pan right" else 1 - t if motion == "pan left" else 0.5)
+    dy = (big_h - height) * (1 - t if motion == "tilt up" else t if motion == "tilt down" else 0.5)
+    return (dx, dy, dx + width, dy + height)
+
+
+def tone(seconds: float, key: str, volume: float = 0.2) -> array:
+    """Deterministic background music: a soft chord progression chosen by ``key``."""
+    digest = hashlib.sha256(key.encode()).digest()
+    total = int(seconds * SAMPLE_RATE)
+    out = array("h", bytes(2 * total))
+    beat = SAMPLE_RATE // 2
+    for start in range(0, total, beat):
+        chord = [_NOTES[(digest[(start // beat) % 32] + k * 2) % len(_NOTES)] for k in range(3)]
+        steps = [2 * math.pi * f / SAMPLE_RATE for f in chord]
+        for n in range(start, min(total, start + beat)):
+            envelope = 1 - (n - start) / beat * 0.6
+            out[n] = int(32767 * volume * envelope * sum(math.sin(step * n) for step in steps) / 3)
+    return out
+
+
+def mix(base: array, overlay: array, gain: float = 1.0) -> array:
+    """Add ``overlay`` (scaled by ``gain``) onto ``base``, clipping to 16 bits; length of ``base``."""
+    out = array("h", base)
+    for i in range(min(len(base), len(overlay))):
+        out[i] = max(-32768, min(32767, int(base[i] + overlay[i] * gain)))
+    return out
+
+
+def fit_length(samples: array, total: int) -> array:
+    """Pad with silence or cut to exactly ``total`` samples."""
+    if len(samples) >= total:
+        return samples[:total]
+    return samples + array("h", bytes(2 * (total - len(samples))))
+
+
+class _Writer:
+    """An MP4 being written: H.264 video at :data:`FPS`, mono AAC audio."""
+
+    def __init__(self, path: Path, size: tuple[int, int]) -> None:
+        self.container = av.open(str(path), "w", format="mp4")
+        self.video = self.container.add_stream("libx264", rate=FPS)
+        self.video.width, self.video.height = size
+        self.video.pix_fmt = "yuv420p"
+        self.video.options = {"preset": "ultrafast", "crf": "28"}
+        self.audio = self.container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
+        self.frames = 0
+
+    def add_image(self, image: Image.Image) -> None:
+        frame = av.VideoFrame.from_image(image)
+        frame.pts = self.frames
+        frame.time_base = Fraction(1, FPS)
+        self.frames += 1
+        self.container.mux(self.video.encode(frame))
+
+    def add_audio(self, samples: array) -> None:
+        chunk = 1024
+        for start in range(0, len(samples), chunk):
+            part = samples[start : start + chunk]
+            frame = av.AudioFrame(format="s16", layout="mono", samples=len(part))
+            frame.planes[0].update(part.tobytes())
+            frame.sample_rate = SAMPLE_RATE
+            frame.pts = start
+            frame.time_base = Fraction(1, SAMPLE_RATE)
+            self.container.mux(self.audio.encode(frame))
+
+    def close(self) -> None:
+        self.container.mux(self.video.encode(None))
+        self.container.mux(self.audio.encode(None))
+        self.container.close()
+
+
+def render_clip(image: Image.Image, motion: str, seconds: float, narration: array, path: Path) -> None:
+    """Animate ``image`` with a camera move for ``seconds`` over the narration; write an MP4 to ``path``."""
+    size = image.size
+    big = image.resize((round(size[0] * _MOTION_HEADROOM), round(size[1] * _MOTION_HEADROOM)), Image.BILINEAR)
+    frames = max(1, round(seconds * FPS))
+    writer = _Writer(path, size)
+    try:
+        for i in range(frames):
+            box = _crop_box(motion, i / max(1, frames - 1), size)
+            writer.add_image(big.resize(size, Image.BILINEAR, box=box))
+        writer.add_audio(fit_length(narration, round(frames / FPS * SAMPLE_RATE)))
+    finally:
+        writer.close()
+
+
+def decode_audio(data_or_path: bytes | Path) -> array:
+    """Decode any audio (or a video's audio track) to mono 16-bit samples at :data:`SAMPLE_RATE`."""
+    source = io.BytesIO(data_or_path) if isinstance(data_or_path, bytes) else str(data_or_path)
+    out = array("h")
+    with av.open(source) as container:
+        if not container.streams.audio:
+            return out
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        for frame in container.decode(audio=0):
+            for resampled in resampler.resample(frame):
+                out.frombytes(bytes(resampled.planes[0])[: resampled.samples * 2])
+        for resampled in resampler.resample(None):
+            out.frombytes(bytes(resampled.planes[0])[: resampled.samples * 2])
+    return out
+
+
+def concat_videos(
+    sources: Sequence[bytes | Path], path: Path, music: array | None = None, music_gain: float = 0.35
+) -> float:
+    """
+    Join videos end to end (scaled to the first one's size), mix ``music`` under their audio,
+    and write the result to ``path``.
+
+    :return: the duration of the written video in seconds.
+    """
+    writer: _Writer | None = None
+    audio = array("h")
+    try:
+        for source in sources:
+            handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+            with av.open(handle) as container:
+                clip_frames = 0
+                for frame in container.decode(video=0):
+                    if writer is None:
+                        writer = _Writer(path, (frame.width - frame.width % 2, frame.height - frame.height % 2))
+                    image = frame.to_image()
+                    if image.size != (writer.video.width, writer.video.height):
+                        image = image.resize((writer.video.width, writer.video.height))
+                    writer.add_image(image)
+                    clip_frames += 1
+            clip_audio = decode_audio(source if isinstance(source, bytes) else Path(source))
+            audio.extend(fit_length(clip_audio, round(clip_frames / FPS * SAMPLE_RATE)))
+        if writer is None:
+            raise ValueError("no video frames to concatenate")
+        if music is not None and len(music):
+            looped = array("h")
+            while len(looped) < len(audio):
+                looped.extend(music)
+            audio = mix(audio, looped, music_gain)
+        writer.add_audio(audio)
+        return writer.frames / FPS
+    finally:
+        if writer is not None:
+            writer.close()

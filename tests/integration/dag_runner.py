@@ -1,0 +1,71 @@
+"""Run a DAG for real with ``dag.test()``: scheduler loop, retries, and inline triggers."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import textwrap
+from pathlib import Path
+from typing import Any
+
+HEADER = """
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import DAG, task  # noqa: F401
+
+from airflow_provider_vimmerse.operators.story import *  # noqa: F401,F403
+from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator  # noqa: F401
+from airflow_provider_vimmerse.sensors.story import VimmerseStorySensor  # noqa: F401
+
+FAST = {"poll_interval": 0.05, "retry_delay": timedelta(seconds=0)}
+"""
+
+
+def run_dag(dag_id: str, body: str) -> Any:
+    """
+    Write ``body`` (which defines ``dag``) as a DAG file in the dags folder, load it, run ``dag.test()``.
+
+    :return: the finished DagRun.
+    """
+    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
+    path.write_text(HEADER + textwrap.dedent(body))
+    spec = importlib.util.spec_from_file_location(dag_id, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dag.test()
+
+
+def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
+    ti = dag_run.get_task_instance(task_id)
+    return ti.xcom_pull(task_ids=task_id, key=key)
+
+
+def try_number(dag_run: Any, task_id: str) -> int:
+    return dag_run.get_task_instance(task_id).try_number
+
+
+def example_dags_environment(home: Path, output: Path, sandbox: Any, api_key: str) -> dict[str, str]:
+    """
+    Environment for ``airflow`` subprocesses that run the example DAGs against ``sandbox``, with a
+    freshly migrated metadata database in ``home``.
+    """
+    import json
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[2] / "example_dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "VIMMERSE_POLL_INTERVAL": "0.2",
+        "VIMMERSE_OUTPUT_BASE": f"file://{output}",
+        "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
+        "VIMMERSE_PAGE_URL": f"{sandbox.url}/static/page/index.html",
+        "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps(
+            {"conn_type": "vimmerse", "host": sandbox.url, "password": api_key}
+        ),
+    }
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    return env

@@ -1,0 +1,500 @@
+"""VimmerseHook over real HTTP: request shapes, error mapping, retries, keep-alive, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from airflow_provider_vimmerse import exceptions as exc
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.models import VimmerseStoryStatus
+from tests.conftest import API_KEY, SleepRecorder, set_connection
+from tests.integration.conftest import stats
+from tests.integration.recording_server import RecordingServer, Reply, refused_url, story_body
+
+STORYBOARD = {
+    "characters": [{"name": "Pip", "description": "a bunny"}],
+    "environments": [],
+    "objects": [],
+    "scenes": [
+        {
+            "name": "One",
+            "image_description": "**Pip** waves",
+            "video_description": "camera motion:zoom in",
+            "narrator": "Hello.",
+        }
+    ],
+    "music": {"description": "calm"},
+}
+
+
+@pytest.fixture
+def server(monkeypatch):
+    with RecordingServer() as srv:
+        set_connection(monkeypatch, srv.url, retry_limit=3)
+        yield srv
+
+
+@pytest.fixture
+def hook():
+    h = VimmerseHook()
+    h._sleep = SleepRecorder()
+    yield h
+    h.close()
+
+
+def test_idea_to_video_sends_json_with_every_documented_default(server, hook):
+    story = hook.idea_to_video("Cute animals play instruments")
+    request = server.requests[0]
+    assert (request.method, request.path) == ("POST", "/story/idea-2-video")
+    assert request.headers["X-Api-Key"] == API_KEY
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.json == {
+        "idea": "Cute animals play instruments",
+        "scene_count": 3,
+        "image_tool": "Seedream",
+        "video_tool": "Auto",
+        "scene_duration": 5,
+        "aspect_ratio": "16:9",
+        "is_transition": False,
+        "language": "English",
+        "title": "",
+    }
+    assert story.id == "story-1" and story.status is VimmerseStoryStatus.NEW
+
+
+@pytest.mark.parametrize(
+    ("call", "path", "body"),
+    [
+        (
+            lambda h: h.url_to_video("https://shop.example/p/1", scene_count=2, audio_option={"narrator": "Aria"}),
+            "/story/url-2-video",
+            {
+                "idea": "https://shop.example/p/1",
+                "scene_count": 2,
+                "image_tool": "Seedream",
+                "video_tool": "Auto",
+                "scene_duration": 5,
+                "aspect_ratio": "16:9",
+                "is_transition": False,
+                "audio_option": {"narrator": "Aria"},
+                "language": "English",
+                "title": "",
+            },
+        ),
+        (
+            lambda h: h.images_to_video(
+                ["https://img.example/1.png"], elements='{"objects": []}', webhook_url="https://h/cb"
+            ),
+            "/story/images-2-video",
+            {
+                "image_urls": ["https://img.example/1.png"],
+                "video_tool": "Auto",
+                "scene_duration": 5,
+                "aspect_ratio": "16:9",
+                "is_transition": False,
+                "elements": {"objects": []},
+                "language": "English",
+                "title": "",
+                "webhook_url": "https://h/cb",
+            },
+        ),
+    ],
+)
+def test_auto_modes_send_json(server, hook, call, path, body):
+    call(hook)
+    request = server.requests[0]
+    assert request.path == path and request.headers["Content-Type"] == "application/json"
+    assert request.json == body
+
+
+def test_older_names_still_work_and_send_the_new_field(server, hook):
+    with pytest.warns(DeprecationWarning, match="'option' is deprecated; use 'image_tool'"):
+        hook.idea_to_video("x", option="FluxTurbo", motion_type="KlingAI", duration=10)
+    sent = server.requests[0].json
+    assert (sent["image_tool"], sent["video_tool"], sent["scene_duration"]) == ("FluxTurbo", "KlingAI", 10)
+    assert not {"option", "motion_type", "duration"} & set(sent)
+
+
+def test_create_storyboard_is_multipart_and_uploads_image_files(server, hook, tmp_path):
+    image = tmp_path / "cover.png"
+    image.write_bytes(b"\x89PNG fake")
+    hook.create_storyboard(
+        "An idea", scene_count=4, language="French", audio_option={"has_bg_music": False}, image_files=[str(image)]
+    )
+    request = server.requests[0]
+    assert request.path == "/story" and request.headers["Content-Type"].startswith("multipart/form-data")
+    assert request.multipart == [
+        ("idea", "An idea"),
+        ("scene_count", "4"),
+        ("language", "French"),
+        ("audio_option", '{"has_bg_music": false}'),
+        ("image_files", b"\x89PNG fake"),
+    ]
+
+
+def test_a_missing_image_file_is_refused_before_sending(server, hook, tmp_path):
+    with pytest.raises(exc.VimmerseInvalidParameterError, match="image_files"):
+        hook.create_storyboard("An idea", image_files=[str(tmp_path / "nope.png")])
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("call", "method", "path", "form"),
+    [
+        (
+            lambda h: h.create_elements("s1", storyboard=STORYBOARD),
+            "POST",
+            "/story/s1/elements",
+            {
+                "option": "Seedream",
+                "storyboard": json.dumps(STORYBOARD),
+                "enhance_image": "false",
+                "has_bg_music": "true",
+            },
+        ),
+        (
+            lambda h: h.create_scenes(
+                "s1", aspect_ratio="9:16", storyboard=json.dumps(STORYBOARD), has_narration=False
+            ),
+            "POST",
+            "/story/s1/scenes",
+            {
+                "option": "Seedream",
+                "aspect_ratio": "9:16",
+                "storyboard": json.dumps(STORYBOARD),
+                "enhance_image": "false",
+                "has_narration": "false",
+            },
+        ),
+        (
+            lambda h: h.create_videos("s1", motion_type="SoraPro", native_audio=True, webhook_url="https://h/cb"),
+            "POST",
+            "/story/s1/videos",
+            {
+                "title": "",
+                "is_transition": "false",
+                "motion_type": "SoraPro",
+                "duration": "5",
+                "loop": "1",
+                "native_audio": "true",
+                "webhook_url": "https://h/cb",
+            },
+        ),
+        (lambda h: h.get_story("s1"), "GET", "/story/s1", {}),
+        (
+            lambda h: h.update_story("s1", title="New", visibility_status=2, additional_videos=["https://v/1.mp4"]),
+            "PUT",
+            "/story/s1",
+            {"title": "New", "visibility_status": "2", "additional_videos": '["https://v/1.mp4"]'},
+        ),
+        (lambda h: h.delete_story("s1"), "DELETE", "/story/s1", {}),
+        (lambda h: h.health(), "GET", "/health", {}),
+    ],
+)
+def test_form_endpoint_request_shapes(server, hook, call, method, path, form):
+    call(hook)
+    request = server.requests[0]
+    assert (request.method, request.path) == (method, path)
+    assert dict(request.form) == form
+
+
+def test_concat_sends_url_lists_as_repeated_keys_and_accepts_an_empty_answer(server, hook):
+    server.replies = [Reply(body={})]
+    story = hook.concat_story(
+        "s1", concat_video_urls=["http://a/1.mp4", "http://a/2.mp4"], audio_urls=["http://a/m.mp3"]
+    )
+    assert server.requests[0].form == [
+        ("concat_video_urls", "http://a/1.mp4"),
+        ("concat_video_urls", "http://a/2.mp4"),
+        ("audio_urls", "http://a/m.mp3"),
+    ]
+    assert story.id == "story-1" and server.requests[1].method == "GET"  # the {} answer is read back
+
+
+def test_delete_accepts_an_empty_answer(server, hook):
+    server.default = Reply(body={})
+    hook.delete_story("s1")
+
+
+def test_extra_params_pass_through(server, hook):
+    hook.create_elements("s1", extra_params={"brand_new": "fr"})
+    assert ("brand_new", "fr") in server.requests[0].form
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda h: h.idea_to_video(""), "idea"),
+        (lambda h: h.idea_to_video("x", scene_duration=7), "scene_duration"),
+        (lambda h: h.create_videos("s1", loop=0), "loop"),
+        (lambda h: h.idea_to_video("x", aspect_ratio="2:1"), "aspect_ratio"),
+        (lambda h: h.idea_to_video("x", audio_option="[1, 2]"), "audio_option"),
+        (lambda h: h.url_to_video("not a url"), "url"),
+        (lambda h: h.images_to_video([]), "image_urls"),
+        (lambda h: h.idea_to_video("x", webhook_url="file:///etc/passwd"), "webhook_url"),
+        (lambda h: h.create_scenes("x", storyboard="{oops"), "storyboard"),
+        (lambda h: h.get_story("../admin"), "story_id"),
+        (lambda h: h.concat_story("s1", concat_video_urls=["javascript:alert(1)"]), "concat_video_urls"),
+    ],
+)
+def test_validation_errors_send_nothing(server, hook, call, field):
+    with pytest.raises(exc.VimmerseInvalidParameterError) as err:
+        call(hook)
+    assert err.value.field == field
+    assert server.requests == []
+
+
+def test_unknown_model_names_are_sent_with_a_warning(server, hook, caplog):
+    with caplog.at_level(logging.WARNING):
+        hook.create_videos("s1", motion_type="Sora3")
+    assert ("motion_type", "Sora3") in server.requests[0].form
+    assert "Sora3" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (400, {"message": "BAD_REQUEST"}, exc.VimmerseBadRequestError),
+        (401, {"message": "UNAUTHORIZED"}, exc.VimmerseAuthenticationError),
+        (402, {"message": "INSUFFICIENT_CREDIT"}, exc.VimmerseInsufficientCreditError),
+        (404, {"message": "NOT_FOUND"}, exc.VimmerseNotFoundError),
+        (422, {"detail": [{"loc": ["body", "loop"], "msg": "bad"}]}, exc.VimmerseUnprocessableError),
+    ],
+)
+def test_client_errors_are_typed_and_never_retried(server, hook, status, body, cls):
+    server.default = Reply(status=status, body=body)
+    with pytest.raises(cls):
+        hook.get_story("s1")
+    assert len(server.requests) == 1
+
+
+def test_reads_retry_5xx_then_succeed(server, hook):
+    server.replies = [Reply(status=500), Reply(status=502)]
+    assert hook.get_story("s1").id == "story-1"
+    assert len(server.requests) == 3 and len(hook._sleep.waits) == 2
+
+
+def test_server_errors_surface_after_the_retry_limit(server, hook):
+    server.default = Reply(status=500, body={"message": "BOOM"})
+    with pytest.raises(exc.VimmerseServerError):
+        hook.get_story("s1")
+    assert len(server.requests) == 4
+
+
+@pytest.mark.parametrize("retry_after", ["3", "date"])
+def test_retry_after_is_honoured(server, hook, retry_after):
+    if retry_after == "date":
+        retry_after = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=5), usegmt=True)
+    server.replies = [Reply(status=429, headers={"Retry-After": retry_after})]
+    hook.get_story("s1")
+    assert len(server.requests) == 2
+    assert hook._sleep.waits[0] >= (3 if retry_after == "3" else 3.5)
+
+
+def test_retry_after_longer_than_the_cap_is_raised_not_waited(server, hook):
+    server.default = Reply(status=429, headers={"Retry-After": "3600"})
+    with pytest.raises(exc.VimmerseRateLimitedError) as err:
+        hook.get_story("s1")
+    assert err.value.retry_after == 3600 and len(server.requests) == 1
+
+
+def test_create_is_retried_on_429_and_503_but_not_500(server, hook):
+    server.replies = [Reply(status=503), Reply(status=429, headers={"Retry-After": "1"})]
+    hook.create_storyboard("idea")
+    assert len(server.requests) == 3
+    server.requests.clear()
+    server.replies = [Reply(status=500)]
+    with pytest.raises(exc.VimmerseServerError):
+        hook.create_storyboard("idea")
+    assert len(server.requests) == 1
+
+
+def test_create_read_timeout_raises_may_exist_and_is_not_repeated(server, monkeypatch):
+    set_connection(monkeypatch, server.url, timeout=0.3)
+    hook = VimmerseHook()
+    server.replies = [Reply(delay=1.0)]
+    with pytest.raises(exc.VimmerseStoryMayExistError, match="may have been created"):
+        hook.idea_to_video("An idea")
+    assert len(server.requests) == 1
+
+
+def test_read_timeout_on_a_read_is_retried(server, monkeypatch):
+    set_connection(monkeypatch, server.url, timeout=0.3)
+    hook = VimmerseHook()
+    hook._sleep = SleepRecorder()
+    server.replies = [Reply(delay=1.0)]
+    assert hook.get_story("s1").id == "story-1"
+    assert len(server.requests) == 2
+
+
+def test_create_dropped_connection_raises_may_exist(server, hook):
+    server.replies = [Reply(drop=True)]
+    with pytest.raises(exc.VimmerseStoryMayExistError):
+        hook.create_storyboard("idea")
+    assert len(server.requests) == 1
+
+
+def test_connection_refused_is_retried_even_for_creates(monkeypatch):
+    with refused_url() as url:
+        set_connection(monkeypatch, url, retry_limit=2)
+        hook = VimmerseHook()
+        hook._sleep = SleepRecorder()
+        with pytest.raises(exc.VimmerseTransportError) as err:
+            hook.idea_to_video("idea")
+    assert not isinstance(err.value, exc.VimmerseStoryMayExistError)
+    assert len(hook._sleep.waits) == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (Reply(body="<html><h1>502 Bad Gateway</h1></html>", headers={"Content-Type": "text/html"}), "not JSON"),
+        (Reply(body="not json at all"), "not JSON"),
+        (Reply(body={"story": {"id": "x"}}), "'data'"),
+    ],
+)
+def test_malformed_success_answers(server, hook, reply, says):
+    server.default = reply
+    with pytest.raises(exc.VimmerseResponseError, match=says):
+        hook.get_story("s1")
+
+
+def test_one_keep_alive_session_per_hook(server, hook):
+    for _ in range(5):
+        hook.get_story("s1")
+    assert len({r.client_port for r in server.requests}) == 1
+
+
+def test_api_key_never_appears_in_logs_or_errors(server, hook, caplog, capfd):
+    server.replies = [Reply(status=503), Reply(status=500)]
+    server.default = Reply(status=401, body={"message": "UNAUTHORIZED"})
+    with caplog.at_level(logging.DEBUG), pytest.raises(exc.VimmerseAuthenticationError) as err:
+        hook.get_story("s1")
+    printed = capfd.readouterr()
+    assert "retry 1/3" in printed.out + printed.err + caplog.text  # the retries were logged...
+    assert API_KEY not in caplog.text + printed.out + printed.err  # ...without the key
+    assert API_KEY not in str(err.value) and API_KEY not in repr(err.value)
+    assert API_KEY not in repr(hook.settings)
+
+
+def test_missing_and_unknown_connections_fail_clearly(monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VIMMERSE_NOKEY", json.dumps({"conn_type": "vimmerse", "host": "http://127.0.0.1:9"})
+    )
+    with pytest.raises(exc.VimmerseConfigurationError, match="no API key"):
+        VimmerseHook("vimmerse_nokey").get_story("s1")
+    with pytest.raises(Exception, match="vimmerse_does_not_exist"):
+        VimmerseHook("vimmerse_does_not_exist").get_story("s1")
+
+
+def test_uri_form_of_the_connection(server, monkeypatch):
+    port = server.url.rsplit(":", 1)[1]
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VIMMERSE_URI", f"vimmerse://:{API_KEY}@127.0.0.1:{port}/http?timeout=7&retry_limit=1"
+    )
+    hook = VimmerseHook("vimmerse_uri")
+    assert hook.settings.base_url == server.url and hook.settings.timeout == 7
+    hook.get_story("s1")
+    assert server.requests[0].headers["X-Api-Key"] == API_KEY
+
+
+# --------------------------------------------------------------------------- against the sandbox
+
+
+def test_story_lifecycle_against_the_sandbox(sandbox_conn):
+    hook = VimmerseHook()
+    story = hook.idea_to_video("A robot learns to paint", scene_count=2)
+    assert story.status in (VimmerseStoryStatus.NEW, VimmerseStoryStatus.PROCESSING)
+    done = hook.wait_for_story(story.id, poll_interval=0.1, timeout=120, needs_video=True)
+    assert done.status is VimmerseStoryStatus.SUCCESS and done.video_url and done.progress_percentage == 100
+    assert len(done.medias) == 2 and done.used_credits > 0
+    assert hook.update_story(story.id, title="Renamed").title == "Renamed"
+    hook.delete_story(story.id)
+    with pytest.raises(exc.VimmerseNotFoundError):
+        hook.get_story(story.id)
+    assert stats(sandbox_conn)["stories_created"] == 1
+
+
+def test_validation_errors_reach_no_sandbox_endpoint(sandbox_conn):
+    hook = VimmerseHook()
+    for call in (
+        lambda: hook.idea_to_video("  "),
+        lambda: hook.idea_to_video("x", scene_count=0),
+        lambda: hook.get_story("a/b"),
+    ):
+        with pytest.raises(exc.VimmerseInvalidParameterError):
+            call()
+    assert stats(sandbox_conn)["requests"] == {}
+
+
+def test_test_connection_reports_which_part_failed(sandbox_conn, monkeypatch):
+    ok, message = VimmerseHook().test_connection()
+    assert ok and "accepted" in message
+    assert stats(sandbox_conn)["stories_created"] == 0
+    set_connection(monkeypatch, sandbox_conn.url, password="wrong-key-123")
+    ok, message = VimmerseHook().test_connection()
+    assert not ok and "rejected" in message and "wrong-key-123" not in message
+    with refused_url() as closed:
+        set_connection(monkeypatch, closed, retry_limit=0)
+        ok, message = VimmerseHook().test_connection()
+    assert not ok and "not reachable" in message and closed in message
+
+
+def test_test_connection_reads_400_for_the_probe_as_reached(server, hook):
+    server.routes["/health"] = Reply(body={"data": {"status": "ok"}})
+    server.default = Reply(status=400, body={"message": "BAD_REQUEST", "detail": "Invalid story ID format"})
+    ok, message = hook.test_connection()
+    assert ok and "rejected" not in message
+    assert server.requests[-1].path == "/story/00000000-0000-4000-8000-000000000000"
+
+
+def test_test_connection_without_a_key_says_so(monkeypatch):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VIMMERSE_DEFAULT", json.dumps({"conn_type": "vimmerse", "host": "http://127.0.0.1:9"})
+    )
+    ok, message = VimmerseHook().test_connection()
+    assert not ok and "no API key" in message and "not reachable" not in message
+
+
+def test_insufficient_credit_creates_nothing(sandbox_conn):
+    sandbox_conn.set_credits(2)
+    with pytest.raises(exc.VimmerseInsufficientCreditError):
+        VimmerseHook().idea_to_video("Too expensive")
+    assert stats(sandbox_conn)["stories_created"] == 0
+
+
+def test_wait_for_story_times_out_without_cancelling(server, hook):
+    server.default = Reply(body=story_body("s1", "processing", progress_percentage=30))
+    hook._sleep = lambda seconds: None
+    with pytest.raises(exc.VimmerseWaitTimeoutError, match="last progress 30%"):
+        hook.wait_for_story("s1", poll_interval=0.01, timeout=0.2)
+    assert {r.method for r in server.requests} == {"GET"}
+
+
+def test_wait_for_story_tolerates_then_gives_up_on_poll_errors(server, hook, monkeypatch):
+    set_connection(monkeypatch, server.url, retry_limit=0)
+    hook = VimmerseHook()
+    hook._sleep = SleepRecorder()
+    server.replies = [
+        Reply(status=502),
+        Reply(body=story_body("s1", "processing")),
+        Reply(status=502),
+        Reply(status=500),
+    ]
+    server.default = Reply(status=503)
+    with pytest.raises(exc.VimmersePollingError, match="may still be running"):
+        hook.wait_for_story("s1", poll_interval=1, max_poll_errors=2)
+    assert len(server.requests) == 5
+    assert hook._sleep.waits == [2, 1, 2, 4]  # backs off while polls fail
+
+
+def test_wait_for_story_raises_the_failure(server, hook):
+    server.default = Reply(body=story_body("s1", "fail", message="Bad prompt", failed_medias=[{"item": "a"}]))
+    with pytest.raises(exc.VimmerseStoryFailedError, match="Bad prompt; failed scenes: 1") as err:
+        hook.wait_for_story("s1", poll_interval=0.01)
+    assert err.value.story.failed_medias == [{"item": "a"}]

@@ -1,0 +1,211 @@
+"""
+Worker crashes, for real: the DAG runs through Airflow's LocalExecutor and execution API server,
+so each task runs in its own process, and the test SIGKILLs that process mid-task. Airflow marks
+the try failed and retries it; the retry must reattach to the story the dead try created.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from airflow import __version__ as airflow_version
+from packaging.version import Version
+
+from tests.conftest import API_KEY
+from tests.integration.conftest import stats
+from tests.integration.sandbox_process import SandboxProcess
+
+pytestmark = pytest.mark.skipif(
+    Version(Version(airflow_version).base_version) < Version("3.3.0"), reason="task_state_store arrived in Airflow 3.3"
+)
+
+RUNNER = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("crash_dag", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.dag.test(use_executor=True)
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _kill_tree(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(30)
+
+
+@pytest.fixture(scope="module")
+def airflow_with_executor(tmp_path_factory):
+    """An Airflow home using LocalExecutor, with its execution API server running."""
+    home = tmp_path_factory.mktemp("crash-airflow")
+    (home / "dags").mkdir()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__PARALLELISM": "2",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "worker-crash-test-secret-0123456789",
+    }
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "airflow", "api-server", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{port}/api/v2/version", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.3)
+        yield home, env
+    finally:
+        _kill_tree(server)
+
+
+def _task_processes(root: psutil.Process) -> list[psutil.Process]:
+    """The processes running a task's code (not the executor's supervisors)."""
+    found = []
+    for child in root.children(recursive=True):
+        try:
+            # A process title set with setproctitle reads back as one string or as words.
+            title = " ".join(part for part in child.cmdline() if part)
+        except psutil.Error:
+            continue
+        if title.startswith("airflow worker -- ") and "LocalExecutor:" not in title:
+            found.append(child)
+    return found
+
+
+def _run_and_crash(home: Path, env: dict, sandbox, dag_id: str, deferrable: bool, kill_when) -> str:
+    dag_file = home / "dags" / f"{dag_id}.py"
+    dag_file.write_text(
+        textwrap.dedent(f"""
+        from datetime import timedelta
+        from airflow.sdk import DAG
+        from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
+
+        with DAG("{dag_id}", schedule=None, default_args={{"retries": 1, "retry_delay": timedelta(seconds=0)}}) as dag:
+            VimmerseIdeaToVideoOperator(task_id="video", idea="A crash drill", scene_count=2,
+                                        poll_interval=0.2, deferrable={deferrable})
+    """)
+    )
+    log_path = home / f"{dag_id}.log"
+    run_env = {
+        **env,
+        "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps(
+            {"conn_type": "vimmerse", "host": sandbox.url, "password": API_KEY}
+        ),
+    }
+    triggerer = None
+    if deferrable:  # with an executor, dag.test() no longer runs triggers inline: a triggerer does
+        with open(home / f"{dag_id}.triggerer.log", "w") as log:
+            triggerer = subprocess.Popen(
+                [sys.executable, "-m", "airflow", "triggerer"],
+                env=run_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+    with open(log_path, "w") as log:
+        runner = subprocess.Popen(
+            [sys.executable, "-c", RUNNER, str(dag_file)],
+            env=run_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        killed = kill_when(psutil.Process(runner.pid))
+        deadline = time.monotonic() + 180
+        while "DagRun Finished" not in log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.3)
+    finally:
+        _kill_tree(runner)  # dag.test may linger while the executor shuts down
+        if triggerer is not None:
+            _kill_tree(triggerer)
+    output = log_path.read_text()
+    assert killed, output[-3000:]
+    return output
+
+
+def _wait_for(condition, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_killed_while_waiting_in_the_worker(airflow_with_executor, tmp_path):
+    home, env = airflow_with_executor
+    with SandboxProcess(tmp_path / "sandbox", api_key=API_KEY, speed=5) as sandbox:
+
+        def kill_after_create(root: psutil.Process) -> bool:
+            if not _wait_for(lambda: stats(sandbox)["stories_created"] == 1):
+                return False
+            time.sleep(0.5)  # recorded in task_state_store, now polling
+            tasks = _task_processes(root)
+            for task in tasks:
+                task.kill()
+            return bool(tasks)
+
+        output = _run_and_crash(home, env, sandbox, "crash_sync", False, kill_after_create)
+        assert "state=success" in output.split("DagRun Finished")[-1]
+        assert "Reattaching to story" in output
+        assert stats(sandbox)["stories_created"] == 1
+        assert stats(sandbox)["requests"]["POST /story/idea-2-video"] == 1
+
+
+def test_killed_after_it_deferred(airflow_with_executor, tmp_path):
+    home, env = airflow_with_executor
+    with SandboxProcess(tmp_path / "sandbox", api_key=API_KEY, speed=5) as sandbox:
+
+        def kill_on_resume(root: psutil.Process) -> bool:
+            # The first task process creates the story and defers; the next one resumes it. Kill that one.
+            if not _wait_for(lambda: _task_processes(root), timeout=60):
+                return False
+            first = {p.pid for p in _task_processes(root)}
+            resumed: list[psutil.Process] = []
+            if not _wait_for(
+                lambda: resumed.extend(p for p in _task_processes(root) if p.pid not in first) or resumed, timeout=60
+            ):
+                return False
+            for task in resumed:
+                task.kill()
+            return True
+
+        output = _run_and_crash(home, env, sandbox, "crash_deferred", True, kill_on_resume)
+        assert "Pausing task as DEFERRED" in output or "deferred" in output.lower()
+        assert "state=success" in output.split("DagRun Finished")[-1]
+        assert "Reattaching to story" in output
+        assert stats(sandbox)["stories_created"] == 1
+        assert stats(sandbox)["requests"]["POST /story/idea-2-video"] == 1

@@ -1,0 +1,43 @@
+"""How a deferred story operator resumes: event validation and typed errors (no story calls needed)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from airflow_provider_vimmerse.exceptions import (
+    VimmersePollingError,
+    VimmerseTriggerEventError,
+    VimmerseWaitTimeoutError,
+)
+from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
+
+
+@pytest.fixture
+def operator():
+    return VimmerseIdeaToVideoOperator(task_id="t", idea="x", timeout=90)
+
+
+@pytest.mark.parametrize("event", [None, {}, {"status": "weird", "story_id": "s"}, {"status": "success"}])
+def test_malformed_event(operator, event):
+    with pytest.raises(VimmerseTriggerEventError):
+        operator.execute_complete({}, event)
+
+
+def test_error_event_is_a_polling_error_not_a_story_failure(operator):
+    with pytest.raises(VimmersePollingError, match="may still be running"):
+        operator.execute_complete({}, {"status": "error", "story_id": "s1", "message": "HTTP 502"})
+
+
+def test_timeout_event(operator):
+    with pytest.raises(VimmerseWaitTimeoutError, match=r"s1 did not finish within 90s \(last progress 40%\)"):
+        operator.execute_complete({}, {"status": "timeout", "story_id": "s1", "progress": 40})
+
+
+def test_on_kill_keeps_the_paid_story(operator, caplog, capfd):
+    operator._story_id = "s1"
+    with caplog.at_level(logging.WARNING):
+        operator.on_kill()
+    logged = caplog.text + capfd.readouterr().out
+    assert "s1 keeps running" in logged and "not deleted" in logged

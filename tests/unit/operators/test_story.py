@@ -1,0 +1,145 @@
+"""Story operators without servers: arguments derived from the endpoint spec, and reattach-on-retry."""
+
+from __future__ import annotations
+
+import inspect
+
+import pendulum
+import pytest
+from airflow.sdk import DAG
+
+from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmersePollingError, VimmerseServerError
+from airflow_provider_vimmerse.models import VimmerseStory
+from airflow_provider_vimmerse.operators.story import (
+    STATE_KEY,
+    VimmerseCreateElementsOperator,
+    VimmerseIdeaToVideoOperator,
+    VimmerseStoryOperator,
+    VimmerseUrlToVideoOperator,
+)
+
+OPERATORS = [cls for cls in VimmerseStoryOperator.__subclasses__() if "endpoint" in cls.__dict__]
+
+
+class FakeStore:
+    """What ``context["task_state_store"]`` offers: get and set."""
+
+    def __init__(self, **values):
+        self.values = dict(values)
+
+    def get(self, key):
+        return self.values.get(key)
+
+    def set(self, key, value):
+        self.values[key] = value
+
+
+class FakeHook:
+    """Stands in for the API: answers reads from ``stories`` and records what was created."""
+
+    def __init__(self, stories=None, read_error=None):
+        self.stories = dict(stories or {})
+        self.read_error = read_error
+        self.created: list[dict] = []
+
+    def get_story(self, story_id):
+        if self.read_error:
+            raise self.read_error
+        if story_id not in self.stories:
+            raise VimmerseNotFoundError("GET answered 404", status_code=404)
+        return self.stories[story_id]
+
+    def idea_to_video(self, **arguments):
+        self.created.append(arguments)
+        story = VimmerseStory.from_api({"id": f"new-{len(self.created)}", "status": "new"})
+        self.stories[story.id] = story
+        return story
+
+
+def _story(story_id, status):
+    return VimmerseStory.from_api({"id": story_id, "status": status})
+
+
+def _operator(hook):
+    op = VimmerseIdeaToVideoOperator(task_id="t", idea="x")
+    op.__dict__["hook"] = hook
+    return op
+
+
+@pytest.mark.parametrize("cls", OPERATORS, ids=lambda c: c.__name__)
+def test_arguments_and_template_fields_come_from_the_endpoint(cls):
+    endpoint = cls.endpoint
+    signature = inspect.signature(cls.__init__)
+    for name in endpoint.argument_names:
+        assert name in signature.parameters and name in cls.template_fields
+    required = {p.keyword for p in endpoint.params if p.required} | ({"story_id"} if endpoint.on_story else set())
+    assert {
+        n for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty and p.kind is p.KEYWORD_ONLY
+    } == required
+
+
+def test_only_the_arguments_the_user_set_are_sent():
+    op = VimmerseIdeaToVideoOperator(task_id="t", idea="x", scene_count="2")
+    given = {k: v for k, v in op.api_arguments().items() if v is not None}
+    assert given == {"idea": "x", "scene_count": "2"}
+
+
+def test_missing_required_arguments_fail_when_the_dag_is_parsed():
+    with pytest.raises(TypeError, match="story_id"):
+        VimmerseCreateElementsOperator(task_id="t")
+    with pytest.raises(TypeError, match="url"):
+        VimmerseUrlToVideoOperator(task_id="t")
+
+
+def test_partial_and_expand_accept_api_arguments():
+    with DAG("d", start_date=pendulum.datetime(2026, 1, 1), schedule=None):
+        mapped = VimmerseIdeaToVideoOperator.partial(task_id="m", scene_count=2, duration=5).expand(idea=["a", "b"])
+    assert mapped.partial_kwargs["scene_count"] == 2
+    with pytest.raises(TypeError, match="scene_cuont"):
+        VimmerseIdeaToVideoOperator.partial(task_id="n", scene_cuont=2)
+
+
+def test_default_args_reach_api_arguments():
+    with DAG("d2", start_date=pendulum.datetime(2026, 1, 1), schedule=None, default_args={"aspect_ratio": "9:16"}):
+        op = VimmerseIdeaToVideoOperator(task_id="t", idea="x")
+    assert op.aspect_ratio == "9:16"
+
+
+def test_a_first_try_submits_and_records_the_story():
+    hook, store = FakeHook(), FakeStore()
+    story = _operator(hook)._reattach_or_submit({"task_state_store": store})
+    assert story.id == "new-1" and store.values[STATE_KEY] == "new-1"
+
+
+@pytest.mark.parametrize("status", ["new", "processing", "success"])
+def test_a_retry_reattaches_to_a_story_that_did_not_fail(status):
+    hook = FakeHook({"old": _story("old", status)})
+    story = _operator(hook)._reattach_or_submit({"task_state_store": FakeStore(**{STATE_KEY: "old"})})
+    assert story.id == "old" and hook.created == []
+
+
+@pytest.mark.parametrize("stories", [{"old": _story("old", "fail")}, {}], ids=["failed", "deleted"])
+def test_a_retry_submits_anew_when_the_old_story_failed_or_is_gone(stories):
+    hook, store = FakeHook(stories), FakeStore(**{STATE_KEY: "old"})
+    story = _operator(hook)._reattach_or_submit({"task_state_store": store})
+    assert story.id == "new-1" and store.values[STATE_KEY] == "new-1"
+
+
+def test_a_retry_that_cannot_read_the_old_story_does_not_pay_again():
+    hook = FakeHook({"old": _story("old", "processing")}, read_error=VimmerseServerError("502", status_code=502))
+    with pytest.raises(VimmersePollingError, match="charged twice"):
+        _operator(hook)._reattach_or_submit({"task_state_store": FakeStore(**{STATE_KEY: "old"})})
+    assert hook.created == []
+
+
+def test_reattach_can_be_turned_off():
+    hook = FakeHook({"old": _story("old", "processing")})
+    op = _operator(hook)
+    op.reattach_on_retry = False
+    assert op._reattach_or_submit({"task_state_store": FakeStore(**{STATE_KEY: "old"})}).id == "new-1"
+
+
+def test_every_operator_calls_its_own_hook_method():
+    methods = {cls.endpoint.name for cls in OPERATORS}
+    assert methods == set(api.ENDPOINTS) - {"update_story"}

@@ -1,0 +1,124 @@
+"""The one poll decision: every driver (sync wait, trigger, sensor) follows it."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_vimmerse import polling
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseNoVideoError,
+    VimmersePollingError,
+    VimmerseServerError,
+    VimmerseStoryFailedError,
+    VimmerseTriggerEventError,
+    VimmerseWaitTimeoutError,
+)
+from airflow_provider_vimmerse.models import VimmerseStory
+from airflow_provider_vimmerse.polling import PollState, decide
+
+ERROR = VimmerseServerError("GET /story/s answered HTTP 502.", status_code=502)
+
+
+def story(status: str, progress: int = 0, video_url: str = "") -> VimmerseStory:
+    return VimmerseStory.from_api(
+        {"id": "s", "status": status, "progress_percentage": progress, "video_url": video_url}
+    )
+
+
+def run(results, *, deadline=None, poll_interval=10.0, max_poll_errors=2, needs_video=False, step=None):
+    """Drive decide() over results like a driver would, with a fake clock; return (decisions, sleeps)."""
+    state, now, decisions = PollState(), 0.0, []
+    for result in results:
+        decision = decide(
+            result,
+            state,
+            now=now,
+            deadline=deadline,
+            poll_interval=poll_interval,
+            max_poll_errors=max_poll_errors,
+            needs_video=needs_video,
+            story_id="s",
+        )
+        decisions.append(decision)
+        if decision.done:
+            break
+        state = decision.state
+        now += decision.sleep if step is None else step
+    return decisions
+
+
+def test_running_story_sleeps_the_interval_and_logs_only_changes():
+    decisions = run([story("processing", 10), story("processing", 10), story("processing", 40)])
+    assert [d.sleep for d in decisions] == [10.0, 10.0, 10.0]
+    assert [d.progress_changed for d in decisions] == [True, False, True]
+    assert not any(d.done for d in decisions)
+
+
+def test_terminal_statuses_end_the_wait():
+    assert run([story("processing"), story("success", 100, "http://v")])[-1].outcome == "success"
+    assert run([story("fail")])[-1].outcome == "fail"
+
+
+def test_failed_polls_back_off_up_to_the_cap_and_end_after_the_limit():
+    decisions = run([ERROR] * 5, max_poll_errors=4)
+    assert [d.sleep for d in decisions[:4]] == [20.0, 40.0, 80.0, 80.0]
+    assert decisions[-1].outcome == "error" and "5 polls in a row" in decisions[-1].message
+
+
+def test_a_good_poll_resets_the_error_count():
+    decisions = run([ERROR, ERROR, story("processing"), ERROR, ERROR, story("success")], max_poll_errors=2)
+    assert decisions[-1].outcome == "success"
+    assert decisions[2].state.errors == 0
+
+
+def test_the_deadline_ends_the_wait_and_no_sleep_passes_it():
+    decisions = run([story("processing")] * 5, deadline=25.0)
+    assert [d.sleep for d in decisions[:3]] == [10.0, 10.0, 5.0]
+    assert decisions[-1].outcome == "timeout"
+
+
+def test_no_deadline_waits_on():
+    assert not any(d.done for d in run([story("processing")] * 50))
+
+
+def test_success_without_video_waits_for_the_video_then_gives_up():
+    ok = run([story("success", 100), story("success", 100), story("success", 100, "http://v")], needs_video=True)
+    assert ok[-1].outcome == "success" and ok[0].sleep <= polling.VIDEO_POLL_SECONDS
+    never = run([story("success", 100)] * 100, needs_video=True)
+    assert never[-1].outcome == "no_video"
+    assert "no video_url" in never[-1].message
+
+
+def test_success_is_enough_for_steps_that_make_no_video():
+    assert run([story("success", 100)])[-1].outcome == "success"
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        ("fail", VimmerseStoryFailedError),
+        ("timeout", VimmerseWaitTimeoutError),
+        ("error", VimmersePollingError),
+        ("no_video", VimmerseNoVideoError),
+    ],
+)
+def test_each_outcome_has_its_error(status, error):
+    value = polling.validate_event({"status": status, "story_id": "s", "message": "m", "progress": 5})
+    assert isinstance(polling.error_for_event(value, 60.0), error)
+
+
+@pytest.mark.parametrize("value", [None, "success", {"status": "done", "story_id": "s"}, {"status": "success"}])
+def test_malformed_events_are_refused(value):
+    with pytest.raises(VimmerseTriggerEventError):
+        polling.validate_event(value)
+
+
+def test_event_carries_the_story():
+    decision = run([story("success", 100, "http://v")])[-1]
+    assert polling.event(decision, "s") == {
+        "status": "success",
+        "story_id": "s",
+        "message": "",
+        "progress": 100,
+        "video_url": "http://v",
+    }
