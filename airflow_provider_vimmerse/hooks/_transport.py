@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from airflow_provider_vimmerse import exceptions as exc
 
 DEFAULT_HOST = "https://api.vimmerse.net"
+DEFAULT_CONN_ID = "vimmerse_default"
 
 
 class Failure(str, Enum):

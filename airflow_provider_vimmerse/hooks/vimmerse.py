@@ -32,7 +32,7 @@ from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionCo
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseError, VimmerseInvalidParameterError
-from airflow_provider_vimmerse.hooks._transport import ConnectionSettings, Failure, next_retry
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID, ConnectionSettings, Failure, next_retry
 from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, story_from_body
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
@@ -89,7 +89,7 @@ class _VimmerseConnection:
     """The connection attributes both hooks share."""
 
     conn_name_attr = "vimmerse_conn_id"
-    default_conn_name = "vimmerse_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = "vimmerse"
     hook_name = "Vimmerse"
 

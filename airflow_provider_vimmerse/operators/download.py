@@ -16,11 +16,13 @@ from airflow.sdk import Asset, AssetAlias
 
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseDownloadError, VimmerseInvalidParameterError
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStoryStatus
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
+
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
 LOCAL_PROTOCOLS = ("", "file", "local")
 
@@ -82,7 +84,7 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         destination: str,
         story_id: str | None = None,
         video_url: str | None = None,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         max_resumes: int = 3,
         **kwargs: Any,
     ) -> None:
@@ -100,6 +102,8 @@ class VimmerseDownloadVideoOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> VimmerseHook:
+        from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
         return VimmerseHook(self.vimmerse_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseNotFoundError, VimmersePollingError
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 from airflow_provider_vimmerse.polling import (
@@ -39,6 +39,8 @@ from airflow_provider_vimmerse.polling import (
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
 STATE_KEY = "vimmerse_story_id"
 _warned_no_state_store = False
@@ -102,7 +104,7 @@ class VimmerseStoryOperator(BaseOperator):
     def __init__(
         self,
         *,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float | None = DEFAULT_TIMEOUT,
@@ -129,6 +131,9 @@ class VimmerseStoryOperator(BaseOperator):
 
     @cached_property
     def hook(self) -> VimmerseHook:
+        # Imported on first use: DAG parsing never pays for the HTTP stack.
+        from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
         return VimmerseHook(self.vimmerse_conn_id)
 
     def api_arguments(self) -> dict[str, Any]:

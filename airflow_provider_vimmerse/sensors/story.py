@@ -11,7 +11,7 @@ from airflow.providers.common.compat.sdk import AirflowSkipException, BaseSensor
 from airflow.sdk import PokeReturnValue
 
 from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
@@ -27,6 +27,8 @@ from airflow_provider_vimmerse.polling import (
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
 _ERRORS_KEY = "vimmerse_sensor_poll_errors"
 
@@ -52,7 +54,7 @@ class VimmerseStorySensor(BaseSensorOperator):
         self,
         *,
         story_id: str,
-        vimmerse_conn_id: str = VimmerseHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         **kwargs: Any,
@@ -67,6 +69,8 @@ class VimmerseStorySensor(BaseSensorOperator):
 
     @cached_property
     def hook(self) -> VimmerseHook:
+        from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
         return VimmerseHook(self.vimmerse_conn_id)
 
     def poke(self, context: Context) -> PokeReturnValue | bool:

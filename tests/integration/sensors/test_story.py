@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from airflow import __version__ as airflow_version
+from packaging.version import Version
 
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from tests.integration.conftest import add_fault
+from tests.conftest import set_connection
+from tests.integration.conftest import add_fault, stats
 from tests.integration.dag_runner import run_dag, xcom
 
 
@@ -44,3 +47,33 @@ def test_sensor_on_a_failed_story(sandbox_conn, deferrable, soft_fail, state):
         """,
     )
     assert dag_run.get_task_instance("wait").state == state
+
+
+HAS_STATE_STORE = Version(Version(airflow_version).base_version) >= Version("3.3.0")
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        "poke",
+        pytest.param(
+            "reschedule",
+            marks=pytest.mark.skipif(not HAS_STATE_STORE, reason="the count lives in task_state_store (3.3+)"),
+        ),
+    ],
+)
+def test_sensor_gives_up_after_max_poll_errors_in_every_mode(sandbox_conn, monkeypatch, mode):
+    set_connection(monkeypatch, sandbox_conn.url, retry_limit=0)
+    story = VimmerseHook().create_storyboard("x")
+    add_fault(sandbox_conn, kind="status", status=502, endpoint="GET /story/*", count=None)
+    dag_run = run_dag(
+        f"sensor_errors_{mode}",
+        f"""
+        with DAG("sensor_errors_{mode}", schedule=None) as dag:
+            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=0.05, timeout=60,
+                                max_poll_errors=2, mode="{mode}")
+        """,
+    )
+    assert dag_run.get_task_instance("wait").state == "failed"
+    # Three polls in a row failed (two tolerated), then the sensor stopped: no timeout was waited out.
+    assert stats(sandbox_conn)["requests"]["GET /story/{story_id}"] == 3
