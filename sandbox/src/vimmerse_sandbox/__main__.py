@@ -10,6 +10,9 @@ from pathlib import Path
 
 from vimmerse_sandbox.pipeline import SandboxConfig
 
+DEFAULT_KEY = "sandbox-key"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -19,9 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port to bind; 0 picks a free one (default 8765)")
     parser.add_argument("--data-dir", type=Path, help="where stories and files live (default: a new temp dir)")
-    parser.add_argument(
-        "--api-key", default="sandbox-key", help="the API key requests must carry (default sandbox-key)"
-    )
+    parser.add_argument("--api-key", default=DEFAULT_KEY, help="the API key requests must carry (default sandbox-key)")
     parser.add_argument(
         "--speed", type=float, default=1.0, help="time scale: 1 feels like the service, 100 is test speed"
     )
@@ -37,6 +38,16 @@ def _parser() -> argparse.ArgumentParser:
         help='a fault active from the start, e.g. \'{"kind": "status", "status": 503, "endpoint": "GET /story/*"}\'',
     )
     parser.add_argument("--url-file", type=Path, help="write the server's URL to this file once it listens")
+    parser.add_argument(
+        "--allow-private-fetch",
+        action="store_true",
+        help="let caller URLs (images, music, pages, webhooks) reach private and link-local addresses",
+    )
+    parser.add_argument(
+        "--allow-default-key",
+        action="store_true",
+        help="serve on a non-loopback interface although --api-key is the well-known default",
+    )
     return parser
 
 
@@ -45,6 +56,11 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.speed <= 0:
         raise SystemExit("--speed must be > 0")
+    if args.host not in LOOPBACK_HOSTS and args.api_key == DEFAULT_KEY and not args.allow_default_key:
+        raise SystemExit(
+            f"Refusing to serve on {args.host} with the default API key: anyone who can reach it could use it. "
+            "Pass --api-key with a key of your own (or --allow-default-key)."
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from vimmerse_sandbox.server import SandboxServer
 
@@ -57,6 +73,7 @@ def main(argv: list[str] | None = None) -> None:
         public_url=args.public_url.rstrip("/"),
         workers=args.workers,
         static_dir=args.static_dir,
+        allow_private_fetch=args.allow_private_fetch,
     )
     server = SandboxServer(config, host=args.host, port=args.port, faults=[json.loads(f) for f in args.fault])
     if args.url_file:

@@ -13,10 +13,10 @@ import json
 import uuid
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, File, Form, Header, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, Header, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 
-from vimmerse_sandbox import schemas
+from vimmerse_sandbox import net, schemas
 from vimmerse_sandbox.faults import FaultBook
 from vimmerse_sandbox.pipeline import Pipeline, SandboxConfig, Stats, cost, now
 from vimmerse_sandbox.store import Store
@@ -109,13 +109,14 @@ def create_app(state: SandboxState) -> FastAPI:
 
     def start_job(story: dict[str, Any], kind: str, params: dict[str, Any], *, new: bool) -> dict[str, Any]:
         previous = dict(story)
-        if not new and story["status"] in ("new", "processing"):
-            raise ApiError(400, "BAD_REQUEST", "The story is still processing a previous request")
         scenes = len((story.get("storyboard") or {}).get("scenes") or []) or int(params.get("scene_count") or 3)
         story.update(status="new", progress_percentage=0, message="", updated_at=now())
         if not new:
             story["video_url"] = "" if kind in ("videos", "concat") else story.get("video_url", "")
-        if not store.charge(cost(kind, scenes), story, {"kind": kind, "params": params}, new=new):
+        charged = store.charge(cost(kind, scenes), story, {"kind": kind, "params": params}, new=new)
+        if charged == "busy":
+            raise ApiError(400, "BAD_REQUEST", "The story is still processing a previous request")
+        if charged == "credit":
             raise ApiError(402, "INSUFFICIENT_CREDIT")
         pipeline.submit(story["id"])
         if not new and state.faults.take(("stale_status",), f"POST {kind}", "POST"):
@@ -156,8 +157,7 @@ def create_app(state: SandboxState) -> FastAPI:
 
     def auto_mode(kind: str, body: schemas._AutoMode, idea: str, count: int, **extra: Any) -> dict[str, Any]:
         audio = _audio(body.audio_option)
-        if body.webhook_url and not body.webhook_url.startswith(("http://", "https://")):
-            raise ApiError(400, "BAD_REQUEST", "webhook_url must be an http(s) URL")
+        check_webhook(body.webhook_url)
         params = {
             "scene_count": count,
             "aspect_ratio": body.aspect_ratio,
@@ -183,6 +183,13 @@ def create_app(state: SandboxState) -> FastAPI:
             submit_params=params,
         )
         return start_job(story, kind, params, new=True)
+
+    def check_webhook(url: str | None) -> None:
+        if url:
+            try:
+                net.check_url(url, allow_private=config.allow_private_fetch)
+            except net.FetchRefused as err:
+                raise ApiError(400, "BAD_REQUEST", f"webhook_url: {err}") from None
 
     auth = [Depends(require_key)]
 
@@ -319,8 +326,7 @@ def create_app(state: SandboxState) -> FastAPI:
         if title:
             story["title"] = title
         if webhook_url:
-            if not webhook_url.startswith(("http://", "https://")):
-                raise ApiError(400, "BAD_REQUEST", "webhook_url must be an http(s) URL")
+            check_webhook(webhook_url)
             story["webhook_url"] = webhook_url
         audio = _audio(story.get("audio_option"))
         params = {
@@ -392,14 +398,23 @@ def create_app(state: SandboxState) -> FastAPI:
         from fastapi.staticfiles import StaticFiles
 
         app.mount("/static", StaticFiles(directory=config.static_dir), name="static")
-    _add_admin_routes(app, state)
+    _add_admin_routes(app, state, require_key)
     return app
 
 
-def _add_admin_routes(app: FastAPI, state: SandboxState) -> None:
-    """``/_sandbox``: stats, credits and fault injection, for tests and demos."""
+async def _json_body(request: Request) -> Any:
+    """The request's body as JSON whatever its Content-Type (``curl -d`` sends a form type)."""
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, "BAD_REQUEST", "the body must be JSON") from None
 
-    @app.get("/_sandbox/stats")
+
+def _add_admin_routes(app: FastAPI, state: SandboxState, require_key: Any) -> None:
+    """``/_sandbox``: stats, credits and fault injection, for tests and demos; they need the API key too."""
+    admin = [Depends(require_key)]
+
+    @app.get("/_sandbox/stats", dependencies=admin)
     def stats() -> dict[str, Any]:
         return {
             **state.stats.snapshot(),
@@ -407,25 +422,33 @@ def _add_admin_routes(app: FastAPI, state: SandboxState) -> None:
             "credits": state.store.counter("credits"),
         }
 
-    @app.put("/_sandbox/credits")
-    def set_credits(credits: Annotated[int, Body(embed=True, ge=0)]) -> dict[str, Any]:
+    @app.put("/_sandbox/credits", dependencies=admin)
+    async def set_credits(request: Request) -> Any:
+        body = await _json_body(request)
+        credits = body.get("credits") if isinstance(body, dict) else None
+        if isinstance(credits, bool) or not isinstance(credits, int) or credits < 0:
+            detail = [{"type": "value_error", "loc": ["body", "credits"], "msg": "an integer >= 0", "input": credits}]
+            return JSONResponse({"detail": detail}, status_code=422)
         state.store.set_credits(credits)
         return {"credits": credits}
 
-    @app.get("/_sandbox/faults")
+    @app.get("/_sandbox/faults", dependencies=admin)
     def list_faults() -> list[dict[str, Any]]:
         return state.faults.describe()
 
-    @app.post("/_sandbox/faults")
-    def add_fault(spec: Annotated[dict[str, Any], Body()]) -> Any:
+    @app.post("/_sandbox/faults", dependencies=admin)
+    async def add_fault(request: Request) -> Any:
+        spec = await _json_body(request)
         try:
+            if not isinstance(spec, dict):
+                raise TypeError("a fault is a JSON object")
             fault = state.faults.add(spec)
         except (TypeError, ValueError) as err:
             detail = [{"type": "value_error", "loc": ["body", "kind"], "msg": str(err), "input": spec}]
             return JSONResponse({"detail": detail}, status_code=422)
         return {"id": fault.id}
 
-    @app.delete("/_sandbox/faults")
+    @app.delete("/_sandbox/faults", dependencies=admin)
     def clear_faults() -> dict[str, Any]:
         state.faults.clear()
         return {"cleared": True}

@@ -88,9 +88,28 @@ def render_card(
     return image
 
 
+# Caller-supplied files are decoded within bounds: a small file must not expand into gigabytes.
+MAX_IMAGE_PIXELS = 40_000_000
+MAX_AUDIO_SECONDS = 15 * 60
+
+
+class MediaRefused(ValueError):
+    """A caller-supplied file would decode into more than the sandbox accepts."""
+
+
+def open_image(data: bytes) -> Image.Image:
+    """Decode a caller-supplied image to RGB, refusing decompression bombs."""
+    with Image.open(io.BytesIO(data)) as image:
+        if image.width * image.height > MAX_IMAGE_PIXELS:
+            raise MediaRefused(
+                f"image of {image.width}x{image.height} pixels is over the {MAX_IMAGE_PIXELS} pixel limit"
+            )
+        return image.convert("RGB")
+
+
 def fit_image(data: bytes, size: tuple[int, int]) -> Image.Image:
     """Open a caller-supplied image and scale/crop it to cover ``size`` exactly."""
-    image = Image.open(io.BytesIO(data)).convert("RGB")
+    image = open_image(data)
     width, height = size
     scale = max(width / image.width, height / image.height)
     resized = image.resize((max(width, round(image.width * scale)), max(height, round(image.height * scale))))
@@ -214,6 +233,8 @@ def decode_audio(data_or_path: bytes | Path) -> array:
         for frame in container.decode(audio=0):
             for resampled in resampler.resample(frame):
                 out.frombytes(bytes(resampled.planes[0])[: resampled.samples * 2])
+            if len(out) > MAX_AUDIO_SECONDS * SAMPLE_RATE:
+                raise MediaRefused(f"audio longer than {MAX_AUDIO_SECONDS} s")
         for resampled in resampler.resample(None):
             out.frombytes(bytes(resampled.planes[0])[: resampled.samples * 2])
     return out

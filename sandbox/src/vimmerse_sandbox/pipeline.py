@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from vimmerse_sandbox import media, speech
+from vimmerse_sandbox import media, net, speech
 from vimmerse_sandbox.faults import FaultBook
 from vimmerse_sandbox.store import Store
 from vimmerse_sandbox.storyboard import storyboard_from_images, storyboard_from_page, write_storyboard
@@ -63,6 +63,7 @@ class SandboxConfig:
     :param public_url: base URL of served files (defaults to the server's own address).
     :param workers: render threads.
     :param static_dir: a folder served as-is under ``/static/`` (e.g. your own images for a story).
+    :param allow_private_fetch: let caller URLs (assets, pages, webhooks) reach private and link-local addresses.
     """
 
     data_dir: Path
@@ -73,6 +74,7 @@ class SandboxConfig:
     workers: int = 2
     customer_id: str = "sandbox-customer"
     static_dir: Path | None = None
+    allow_private_fetch: bool = False
 
 
 class Stats:
@@ -166,14 +168,12 @@ class Pipeline:
             path = (self.files / url[len(own) :]).resolve()
             if self.files.resolve() in path.parents and path.is_file():
                 return path.read_bytes()
-        if not url.startswith(("http://", "https://")):
-            raise _StoryFailure(f"Only http(s) URLs can be fetched, not {url[:60]!r}")
         try:
-            response = self._http.get(url, timeout=30)
-            response.raise_for_status()
+            return net.fetch(self._http, url, allow_private=self.config.allow_private_fetch)
+        except net.FetchRefused as err:
+            raise _StoryFailure(f"Refused to fetch {url[:100]}: {err}") from None
         except requests.RequestException as err:
             raise _StoryFailure(f"Could not fetch {url[:100]}: {type(err).__name__}") from None
-        return response.content
 
     def _run(self, story_id: str) -> None:
         story, job = self.store.get(story_id), self.store.job(story_id)
@@ -185,7 +185,7 @@ class Pipeline:
             _Job(self, story, job).run()
         except _Stopped:
             return
-        except _StoryFailure as err:
+        except (_StoryFailure, media.MediaRefused) as err:
             story.update(status="fail", message=str(err))
         except Exception as err:  # a render bug must end the story, never leave it processing
             log.exception("Story %s failed while rendering", story_id)
@@ -209,7 +209,12 @@ class Pipeline:
             try:
                 if self.faults.take(("webhook_error",), "WEBHOOK"):
                     raise requests.ConnectionError("injected webhook failure")
-                requests.post(story["webhook_url"], json=payload, timeout=10).raise_for_status()
+                net.check_url(story["webhook_url"], allow_private=self.config.allow_private_fetch)
+                requests.post(story["webhook_url"], json=payload, timeout=10, allow_redirects=False).raise_for_status()
+            except net.FetchRefused as err:
+                log.warning("Webhook for story %s refused: %s", story["id"], err)
+                self.stats.event("webhooks_refused")
+                return
             except requests.RequestException:
                 self.stats.event("webhooks_failed")
                 if self._stop.wait(max(0.05, 2**attempt / self.config.speed)):
@@ -302,15 +307,11 @@ class _Job:
         self.tick(1, 1)
 
     def _thumbnails(self, description: str) -> list[Any]:
-        import io
-
-        from PIL import Image
-
         thumbs = []
         for key in ELEMENT_KEYS:
             for item in self.board.get(key, []):
                 if item.get("image_url") and f"**{item.get('name')}**" in description:
-                    thumbs.append(Image.open(io.BytesIO(self.p.fetch(item["image_url"]))).convert("RGB"))
+                    thumbs.append(media.open_image(self.p.fetch(item["image_url"])))
         return thumbs
 
     def scenes(self) -> None:

@@ -59,16 +59,21 @@ class Store:
         with self._tx() as db:
             db.execute("UPDATE meta SET value = ? WHERE key = 'credits'", (value,))
 
-    def charge(self, cost: int, story: dict[str, Any], job: dict[str, Any] | None, *, new: bool) -> bool:
+    def charge(self, cost: int, story: dict[str, Any], job: dict[str, Any] | None, *, new: bool) -> str:
         """
-        Take ``cost`` credits and save the story with its job, atomically.
+        Check the story may take a new job, take ``cost`` credits and save it with its job: one transaction.
 
-        :return: False (and nothing changed) when the balance cannot pay.
+        :return: ``"ok"``; ``"busy"`` when an existing story is still processing; ``"credit"`` when
+            the balance cannot pay. Nothing changes unless ``"ok"``.
         """
         with self._tx() as db:
+            if not new:
+                row = db.execute("SELECT data FROM stories WHERE id = ?", (story["id"],)).fetchone()
+                if row is None or json.loads(row[0])["status"] in ("new", "processing"):
+                    return "busy"
             balance = db.execute("SELECT value FROM meta WHERE key = 'credits'").fetchone()[0]
             if balance < cost:
-                return False
+                return "credit"
             db.execute("UPDATE meta SET value = value - ? WHERE key = 'credits'", (cost,))
             if new:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'stories_created'")
@@ -77,7 +82,7 @@ class Store:
                 "INSERT OR REPLACE INTO stories VALUES (?, ?, ?)",
                 (story["id"], json.dumps(story), json.dumps(job) if job else None),
             )
-            return True
+            return "ok"
 
     def get(self, story_id: str) -> dict[str, Any] | None:
         with self._lock:
