@@ -20,7 +20,17 @@ class VimmerseError(AirflowException):
     """Base class of every error raised by the Vimmerse provider."""
 
 
-class VimmerseInvalidParameterError(VimmerseError, ValueError):
+class VimmerseNotRetriedError(VimmerseError, AirflowFailException):
+    """
+    Base of the errors a retry cannot fix (a rejected key, no credit, an invalid parameter): the
+    task fails at once, without spending its retries, and the message says so.
+    """
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} The task was not retried: a retry cannot fix this."
+
+
+class VimmerseInvalidParameterError(VimmerseNotRetriedError, ValueError):
     """
     A parameter was rejected on the client, before any request was sent.
 
@@ -39,7 +49,7 @@ class VimmerseInvalidParameterError(VimmerseError, ValueError):
         super().__init__(f"Invalid value for {field!r}: {shown}. Allowed: {allowed}.")
 
 
-class VimmerseConfigurationError(VimmerseError):
+class VimmerseConfigurationError(VimmerseNotRetriedError):
     """The Airflow connection is missing something the provider needs (for example the API key)."""
 
 
@@ -68,15 +78,15 @@ class VimmerseApiError(VimmerseError):
         super().__init__(message)
 
 
-class VimmerseBadRequestError(VimmerseApiError):
+class VimmerseBadRequestError(VimmerseApiError, VimmerseNotRetriedError):
     """HTTP 400: the service refused the request."""
 
 
-class VimmerseAuthenticationError(VimmerseApiError):
+class VimmerseAuthenticationError(VimmerseApiError, VimmerseNotRetriedError):
     """HTTP 401/403: the API key is missing or was not accepted."""
 
 
-class VimmerseInsufficientCreditError(VimmerseApiError):
+class VimmerseInsufficientCreditError(VimmerseApiError, VimmerseNotRetriedError):
     """HTTP 402: the account does not have enough credits; nothing was created."""
 
 
@@ -84,7 +94,11 @@ class VimmerseNotFoundError(VimmerseApiError):
     """HTTP 404: no such story."""
 
 
-class VimmerseUnprocessableError(VimmerseApiError):
+class VimmerseStoryNotFoundError(VimmerseNotRetriedError):
+    """The story a task was told to watch does not exist (any more)."""
+
+
+class VimmerseUnprocessableError(VimmerseApiError, VimmerseNotRetriedError):
     """HTTP 422: the service's own validation failed; ``detail`` names the fields."""
 
 
@@ -212,11 +226,40 @@ def _describe_detail(detail: list[Any]) -> str:
     return "; ".join(parts)
 
 
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``***``."""
+    return text.replace(secret, "***") if secret else text
+
+
+def with_note(error: VimmerseApiError, note: str) -> VimmerseApiError:
+    """The same error (type, status, code, detail), its message ending with ``note``."""
+    message = BaseException.__str__(error).rstrip(".")
+    return type(error)(
+        f"{message} ({note}).",
+        status_code=error.status_code,
+        code=error.code,
+        detail=error.detail,
+        retry_after=error.retry_after,
+    )
+
+
 def error_for_status(
-    status: int, body: bytes | str, *, method: str, path: str, retry_after: str | None = None
+    status: int,
+    body: bytes | str,
+    *,
+    method: str,
+    path: str,
+    retry_after: str | None = None,
+    secret: str | None = None,
 ) -> VimmerseApiError:
-    """Build the typed error for an error answer; the body is summarised, never echoed in full."""
+    """
+    Build the typed error for an error answer; the body is summarised, never echoed in full.
+
+    :param secret: removed from everything taken from the body (a gateway page may echo the
+        request's headers). Bodies of 401 and 403 are not quoted at all.
+    """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = "" if status in (401, 403) else redact(text, secret)
     code: str | None = None
     explanation = ""
     detail: list[Any] = []

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from airflow_provider_vimmerse import exceptions as exc
 
 DEFAULT_HOST = "https://api.vimmerse.net"
+STORY_URL_FIELDS = ("story_id",)
 DEFAULT_CONN_ID = "vimmerse_default"
 
 
@@ -117,18 +118,14 @@ class ConnectionSettings:
 
         :raises VimmerseConfigurationError: on a missing API key or a malformed extra.
         """
-        if not conn.password:
-            raise exc.VimmerseConfigurationError(
-                f"Connection {conn.conn_id!r} has no API key: put it in the 'API Key' (password) field."
-            )
         extra = conn.extra_dejson or {}
         return cls(
             base_url=base_url_of(conn.host, conn.schema if conn.schema in ("http", "https") else None, conn.port),
-            api_key=conn.password,
+            api_key=api_key_of(conn),
             timeout=_extra_number(extra, "timeout", 60.0, minimum=0.001),
             connect_timeout=_extra_number(extra, "connect_timeout", 10.0, minimum=0.001),
             verify_ssl=_extra_bool(extra, "verify_ssl", True),
-            story_url_template=str(extra.get("story_url_template") or ""),
+            story_url_template=story_url_template_of(conn.conn_id, extra.get("story_url_template")),
             retry=RetryPolicy(
                 retry_limit=int(_extra_number(extra, "retry_limit", 3)),
                 retry_delay=_extra_number(extra, "retry_delay", 1.0),
@@ -139,6 +136,59 @@ class ConnectionSettings:
     def is_api_url(self, url: str) -> bool:
         """Whether ``url`` is on the API's own scheme, host and port (the only place the key may go)."""
         return _origin(url) == _origin(self.base_url)
+
+
+def api_key_of(conn: Any) -> str:
+    """
+    The connection's API key, stripped of the surrounding whitespace a copy-paste brings along.
+
+    :raises VimmerseConfigurationError: when there is no key, or it has whitespace or non-printable
+        characters inside; the message never contains the key.
+    """
+    key = (conn.password or "").strip()
+    if not key:
+        raise exc.VimmerseConfigurationError(
+            f"Connection {conn.conn_id!r} has no API key: put it in the 'API Key' (password) field."
+        )
+    if not (key.isascii() and key.isprintable()) or any(ch.isspace() for ch in key):
+        raise exc.VimmerseConfigurationError(
+            f"Connection {conn.conn_id!r}: the API key has spaces, line breaks or non-printable characters "
+            "inside. Paste the key alone (it is not shown here)."
+        )
+    if key != conn.password:
+        _mask(key)  # Airflow masked the value as stored; the stripped key must be masked too.
+    return key
+
+
+def _mask(secret: str) -> None:
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - every supported Airflow has it
+        return
+    mask_secret(secret)
+
+
+def story_url_template_of(conn_id: str, value: Any) -> str:
+    """
+    Check the ``story_url_template`` extra: a URL whose only placeholder is ``{story_id}``.
+
+    :raises VimmerseConfigurationError: naming the problem, when the connection is read (before any story is paid).
+    """
+    template = str(value or "").strip()
+    if not template:
+        return ""
+    try:
+        url = template.format(story_id="STORY")
+    except (KeyError, IndexError, ValueError) as err:
+        raise exc.VimmerseConfigurationError(
+            f"Connection {conn_id!r}: story_url_template {template!r} is not valid ({type(err).__name__}: {err}); "
+            "the only placeholder allowed is {story_id}, e.g. https://vimmerse.net/story/{story_id}."
+        ) from None
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise exc.VimmerseConfigurationError(
+            f"Connection {conn_id!r}: story_url_template must be an http(s) URL, got {template!r}."
+        )
+    return template
 
 
 def base_url_of(host: str | None, scheme: str | None = None, port: int | None = None) -> str:
@@ -159,7 +209,45 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
 
 
-def transport_error(failure: Failure, *, method: str, path: str, charges: bool, cause: str) -> exc.VimmerseError:
+def _causes(err: BaseException) -> list[BaseException]:
+    """The error and everything it wraps (requests, urllib3 and aiohttp nest the real cause)."""
+    found: list[BaseException] = []
+    pending: list[object] = [err]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or any(item is seen for seen in found):
+            continue
+        found.append(item)
+        pending += [item.__cause__, item.__context__, getattr(item, "reason", None), getattr(item, "os_error", None)]
+        pending += list(getattr(item, "args", ()))
+    return found
+
+
+def describe_failure(err: BaseException, read_timeout: float | None = None) -> str:
+    """Why a request got no answer, in words: refused, DNS, TLS, a timeout, a reset."""
+    import socket
+    import ssl
+
+    causes = _causes(err)
+    names = " ".join(type(cause).__name__ for cause in causes)
+    if any(isinstance(cause, ssl.SSLError) for cause in causes) or "Certificate" in names or "SSL" in names:
+        return "the TLS handshake failed (certificate or protocol)"
+    if any(isinstance(cause, socket.gaierror) for cause in causes) or "NameResolution" in names or "DNS" in names:
+        return "the host name could not be resolved"
+    if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+        return "connection refused"
+    if "ConnectTimeout" in names or "ConnectionTimeout" in names:
+        return "no connection within the connect timeout"
+    if "ReadTimeout" in names or isinstance(err, TimeoutError):
+        return f"no complete answer within {read_timeout:g}s" if read_timeout else "the answer timed out"
+    if any(isinstance(cause, ConnectionResetError) for cause in causes):
+        return "the connection was reset"
+    return type(err).__name__
+
+
+def transport_error(
+    failure: Failure, *, method: str, path: str, charges: bool, cause: str, url: str = ""
+) -> exc.VimmerseError:
     """The error for a request that got no answer after its retries."""
     if charges and failure is not Failure.CONNECT:
         return exc.VimmerseStoryMayExistError(
@@ -167,7 +255,17 @@ def transport_error(failure: Failure, *, method: str, path: str, charges: bool, 
             "A story may have been created and charged; it was not retried. "
             "Check your stories before submitting again."
         )
+    if failure is Failure.CONNECT:
+        return exc.VimmerseTransportError(f"Could not connect to {url or path}: {cause}.")
     return exc.VimmerseTransportError(f"{method} {path} failed: {cause}.")
+
+
+def may_exist_error(method: str, path: str, what: str) -> exc.VimmerseStoryMayExistError:
+    """A charged request that the service may have handled although its answer says otherwise."""
+    return exc.VimmerseStoryMayExistError(
+        f"{method} {path} {what}. The service may have created and charged the story before that happened; "
+        "it was not retried. Check your stories before submitting again."
+    )
 
 
 def next_retry(
@@ -182,20 +280,42 @@ def next_retry(
     retry_after: str | None = None,
     failure: Failure | None = None,
     cause: str = "",
+    url: str = "",
+    secret: str | None = None,
+    remaining: float | None = None,
 ) -> tuple[float, str]:
     """
     After a failed attempt, return ``(seconds to wait, why)`` for the next one, or raise the final error.
 
     Pass either the error ``status`` (with ``body`` and ``retry_after``) or the transport ``failure``.
+
+    :param secret: removed from any message built from the answer.
+    :param remaining: seconds left before the caller's deadline; no wait runs past it.
     """
     if failure is not None:
         if not policy.should_retry(attempt, charges=charges, failure=failure):
-            raise transport_error(failure, method=method, path=path, charges=charges, cause=cause)
-        return policy.backoff(attempt), f"{failure.value} error ({cause})"
+            raise transport_error(failure, method=method, path=path, charges=charges, cause=cause, url=url)
+        delay = policy.backoff(attempt)
+        if remaining is not None and delay > remaining:
+            raise transport_error(failure, method=method, path=path, charges=charges, cause=cause, url=url)
+        return delay, f"{failure.value} error ({cause})"
     assert status is not None
-    error = exc.error_for_status(status, body, method=method, path=path, retry_after=retry_after)
+    if charges and status >= 500 and status != 503:
+        # 503 says the request was not taken; any other 5xx may come after the story was made.
+        raise may_exist_error(method, path, f"answered HTTP {status}")
+    error = exc.error_for_status(status, body, method=method, path=path, retry_after=retry_after, secret=secret)
     if not policy.should_retry(attempt, charges=charges, status=status):
+        if status == 429:
+            raise exc.with_note(error, f"not retried: the retry limit ({policy.retry_limit}) was reached")
         raise error
-    if error.retry_after is not None and error.retry_after > policy.max_retry_delay:
-        raise error
-    return policy.backoff(attempt, error.retry_after), f"HTTP {status}"
+    wait = error.retry_after
+    if wait is not None and wait > policy.max_retry_delay:
+        raise exc.with_note(
+            error,
+            f"not retried: Retry-After {wait:g}s is longer than the connection's max_retry_delay "
+            f"({policy.max_retry_delay:g}s)",
+        )
+    delay = policy.backoff(attempt, wait)
+    if remaining is not None and delay > remaining:
+        raise exc.with_note(error, f"not retried: waiting {delay:g}s would pass the wait's deadline")
+    return delay, f"HTTP {status}"

@@ -31,8 +31,21 @@ from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionCo
 
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseError, VimmerseInvalidParameterError
-from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID, ConnectionSettings, Failure, next_retry
+from airflow_provider_vimmerse.exceptions import (
+    TRANSIENT_POLL_ERRORS,
+    VimmerseConfigurationError,
+    VimmerseError,
+    VimmerseInvalidParameterError,
+    VimmerseResponseError,
+)
+from airflow_provider_vimmerse.hooks._transport import (
+    DEFAULT_CONN_ID,
+    ConnectionSettings,
+    Failure,
+    describe_failure,
+    may_exist_error,
+    next_retry,
+)
 from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, story_from_body
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
@@ -53,18 +66,36 @@ API_KEY_HEADER = "X-Api-Key"
 CONNECTION_PROBE_ID = "00000000-0000-4000-8000-000000000000"
 
 
-def _requests_failure(err: requests.RequestException) -> Failure:
+def _requests_failure(err: Exception) -> Failure:
     from requests.exceptions import ConnectTimeout, ReadTimeout
-    from urllib3.exceptions import NewConnectionError
+    from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
     if isinstance(err, ConnectTimeout):
         return Failure.CONNECT
-    if isinstance(err, ReadTimeout):
+    if isinstance(err, (ReadTimeout, ReadTimeoutError)):
         return Failure.TIMEOUT
     reason = getattr(err.args[0], "reason", None) if err.args else None
     if isinstance(reason, (NewConnectionError, ConnectionRefusedError)):
         return Failure.CONNECT
     return Failure.DISCONNECT
+
+
+def _read_within(response: requests.Response, seconds: float) -> bytes:
+    """
+    The whole body, or a timeout: a server that dribbles its answer a byte at a time cannot hold
+    the request past ``seconds`` (each read alone would wait only for the next byte).
+    """
+    from requests.exceptions import ReadTimeout
+
+    deadline = time.monotonic() + seconds
+    chunks = []
+    while True:
+        chunk = response.raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise ReadTimeout(f"the answer did not complete within {seconds:g}s")
 
 
 def _aiohttp_failure(err: BaseException) -> Failure:
@@ -155,38 +186,60 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
 
     # ------------------------------------------------------------------------------ transport
 
-    def _request(self, method: str, path: str, *, charges: bool = False, **body: Any) -> bytes:
-        """Send one API request with the retry policy; return the 2xx body or raise the typed error."""
+    def _request(
+        self, method: str, path: str, *, charges: bool = False, deadline: float | None = None, **body: Any
+    ) -> bytes:
+        """
+        Send one API request with the retry policy; return the 2xx body or raise the typed error.
+
+        :param deadline: a ``time.monotonic()`` instant no retry wait may pass (a poll's deadline).
+        """
         import requests
+        from urllib3.exceptions import HTTPError as Urllib3Error
 
         settings = self.settings
         policy = settings.retry
+        url = settings.base_url + path
         headers = {API_KEY_HEADER: settings.api_key, "Accept": "application/json"}
         attempt = 0
         while True:
+            failure = response = None
             try:
                 response = self.session.request(
                     method,
-                    settings.base_url + path,
+                    url,
                     headers=headers,
                     allow_redirects=False,
+                    stream=True,
                     timeout=(settings.connect_timeout, settings.timeout),
                     **body,
                 )
-                content = response.content
-            except requests.RequestException as err:
+                content = _read_within(response, settings.timeout)
+            except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError) as err:
+                raise VimmerseConfigurationError(
+                    f"{method} {path} could not be sent ({type(err).__name__}): check the connection's host and key."
+                ) from None
+            except (requests.RequestException, Urllib3Error) as err:
+                failure, cause = _requests_failure(err), describe_failure(err, settings.timeout)
+            finally:
+                if response is not None:
+                    response.close()
+            if failure is None and response.status_code < 300:
+                return content
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if failure is not None:
                 delay, why = next_retry(
                     policy,
                     attempt,
                     method=method,
                     path=path,
                     charges=charges,
-                    failure=_requests_failure(err),
-                    cause=type(err).__name__,
+                    failure=failure,
+                    cause=cause,
+                    url=url,
+                    remaining=remaining,
                 )
             else:
-                if response.status_code < 300:
-                    return content
                 delay, why = next_retry(
                     policy,
                     attempt,
@@ -196,6 +249,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                     status=response.status_code,
                     body=content,
                     retry_after=response.headers.get("Retry-After"),
+                    secret=settings.api_key,
+                    remaining=remaining,
                 )
             self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
             self._sleep(delay)
@@ -207,13 +262,19 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         fields = endpoint.payload(arguments, extra_params)
         path = endpoint.path.format(story_id=v.story_id(story_id)) if endpoint.on_story else endpoint.path
         body = self._encode(endpoint, fields)
-        data = data_from_body(
-            self._request(endpoint.method, path, charges=endpoint.charges, **body), method=endpoint.method, path=path
-        )
-        if data is None and story_id is not None:
-            # Some operations answer ``{}``: the story is read back instead.
-            return self.get_story(story_id)
-        return VimmerseStory.from_api(data)
+        raw = self._request(endpoint.method, path, charges=endpoint.charges, **body)
+        try:
+            data = data_from_body(raw, method=endpoint.method, path=path)
+            if data is None and story_id is not None:
+                # Some operations answer ``{}``: the story is read back instead.
+                return self.get_story(story_id)
+            return VimmerseStory.from_api(data)
+        except VimmerseResponseError as err:
+            if endpoint.charges:
+                raise may_exist_error(
+                    endpoint.method, path, f"answered 2xx, but the answer could not be read ({err})"
+                ) from None
+            raise
 
     @staticmethod
     def _encode(endpoint: api.Endpoint, fields: dict[str, Any]) -> dict[str, Any]:
@@ -263,10 +324,14 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
     def update_story(self, story_id: str, **params: Any) -> VimmerseStory:
         return self._submit(api.UPDATE_STORY, params, story_id)
 
-    def get_story(self, story_id: str) -> VimmerseStory:
-        """Return the story's current state (``GET /story/{id}``)."""
+    def get_story(self, story_id: str, *, deadline: float | None = None) -> VimmerseStory:
+        """
+        Return the story's current state (``GET /story/{id}``).
+
+        :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
+        """
         path = f"/story/{v.story_id(story_id)}"
-        return story_from_body(self._request("GET", path), method="GET", path=path)
+        return story_from_body(self._request("GET", path, deadline=deadline), method="GET", path=path)
 
     def delete_story(self, story_id: str) -> None:
         """Delete a story (``DELETE /story/{id}``). Paid work is gone for good."""
@@ -341,7 +406,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         while True:
             result: VimmerseStory | Exception
             try:
-                result = self.get_story(story_id)
+                result = self.get_story(story_id, deadline=deadline)
             except TRANSIENT_POLL_ERRORS as err:
                 self.log.warning(
                     "Polling story %s failed (%d/%d): %s", story_id, state.errors + 1, max_poll_errors, err
@@ -470,10 +535,12 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
 
         if self._http is None or self.settings is None:
             raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
-        policy = self.settings.retry
-        headers = {API_KEY_HEADER: self.settings.api_key}
+        settings = self.settings
+        policy = settings.retry
+        headers = {API_KEY_HEADER: settings.api_key}
         attempt = 0
         while True:
+            failure = None
             try:
                 response = await self._http.run(endpoint=path, headers=headers)
                 try:
@@ -482,18 +549,25 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
                     response.release()
                 status, retry_after = response.status, response.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as err:
+                failure, cause = _aiohttp_failure(err), describe_failure(err, settings.timeout)
+            except ValueError as err:  # aiohttp refuses a header value it cannot send
+                raise VimmerseConfigurationError(
+                    f"{method} {path} could not be sent ({type(err).__name__}): check the connection's host and key."
+                ) from None
+            if failure is None and status < 300:
+                return body
+            if failure is not None:
                 delay, why = next_retry(
                     policy,
                     attempt,
                     method=method,
                     path=path,
                     charges=charges,
-                    failure=_aiohttp_failure(err),
-                    cause=type(err).__name__,
+                    failure=failure,
+                    cause=cause,
+                    url=settings.base_url + path,
                 )
             else:
-                if status < 300:
-                    return body
                 delay, why = next_retry(
                     policy,
                     attempt,
@@ -503,6 +577,7 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
                     status=status,
                     body=body,
                     retry_after=retry_after,
+                    secret=settings.api_key,
                 )
             self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
             await asyncio.sleep(delay)

@@ -123,3 +123,11 @@ def test_late_video_says_success_before_the_video_url(sandbox):
     early = wait(sandbox, story_id)
     assert early["status"] == "success" and early["video_url"] == ""
     assert wait(sandbox, story_id, video=True)["video_url"]
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_handled_create_can_still_be_answered_with_an_error(sandbox, status):
+    add_fault(sandbox, kind="status", status=status, handled=True, endpoint="POST /story/idea-2-video")
+    response = post_json(sandbox, "/story/idea-2-video", {"idea": "Billed anyway", "scene_count": 1})
+    assert response.status_code == status
+    assert stats(sandbox)["stories_created"] == 1  # the story exists and was charged

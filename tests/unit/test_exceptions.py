@@ -28,8 +28,36 @@ from airflow_provider_vimmerse.exceptions import error_for_status, parse_retry_a
 )
 def test_every_status_maps_to_its_error(status, cls):
     error = error_for_status(status, b'{"message": "CODE"}', method="GET", path="/story/x")
-    assert type(error) is cls and error.status_code == status and error.code == "CODE"
+    assert type(error) is cls and error.status_code == status
+    assert error.code == (None if status in (401, 403) else "CODE")  # 401/403 bodies are not read at all
     assert "GET /story/x" in str(error) and str(status) in str(error)
+
+
+@pytest.mark.parametrize(
+    ("status", "retried"),
+    [(400, False), (401, False), (402, False), (403, False), (404, True), (422, False), (429, True), (500, True)],
+)
+def test_errors_a_retry_cannot_fix_fail_the_task_at_once(status, retried):
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    error = error_for_status(status, b"{}", method="GET", path="/story/x")
+    assert isinstance(error, AirflowFailException) is not retried
+    assert ("not retried" in str(error)) is not retried
+
+
+def test_the_key_is_redacted_from_what_the_answer_says():
+    echoed = b"<html>Bad gateway. Your request headers: X-Api-Key: vmk-SECRET-1</html>"
+    error = error_for_status(502, echoed, method="GET", path="/story/x", secret="vmk-SECRET-1")
+    assert "vmk-SECRET-1" not in str(error) and "***" in str(error)
+    detail = b'{"detail": [{"loc": ["header", "x-api-key"], "msg": "bad key vmk-SECRET-1"}]}'
+    error = error_for_status(422, detail, method="GET", path="/story/x", secret="vmk-SECRET-1")
+    assert "vmk-SECRET-1" not in str(error) + str(error.detail)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_401_and_403_bodies_are_not_quoted(status):
+    error = error_for_status(status, b'{"message": "denied for key vmk-SECRET-2"}', method="GET", path="/story/x")
+    assert "vmk" not in str(error) and "Check the connection's API key" in str(error)
 
 
 def test_422_detail_names_the_field():

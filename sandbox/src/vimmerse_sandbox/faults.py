@@ -8,6 +8,8 @@ template) and fires ``count`` times (``None``: always) with ``probability``.
 Kinds, and what a client sees:
 
 - ``status``: an error answer (``status``, default 500), with ``Retry-After`` when ``retry_after`` is set.
+  With ``handled: true`` the request is handled first (a create creates and charges), and only
+  the answer is replaced: the gateway-timeout case that must never bill twice.
 - ``slow``: the request is handled, but its answer starts ``delay`` seconds late.
 - ``reset``: the TCP connection is reset before any answer.
 - ``truncate``: the body stops after ``fraction`` of it and the connection is dropped.
@@ -55,6 +57,7 @@ class Fault:
     fraction: float = 0.5
     message: str = "Injected failure"
     scenes: list[int] = field(default_factory=list)
+    handled: bool = False
     id: int = 0
     fired: int = 0
 

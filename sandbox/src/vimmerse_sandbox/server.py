@@ -53,6 +53,8 @@ class FaultGate:
             await self.app(scope, receive, _delayed(send, fault.delay))
         elif fault.kind == "reset":
             reset_connection(scope)
+        elif fault.kind == "status" and fault.handled:
+            await self.app(scope, receive, _replaced(send, fault.status, fault.retry_after))
         elif fault.kind == "status":
             await _send_error(send, fault.status, fault.retry_after)
         else:
@@ -67,6 +69,18 @@ async def _send_error(send: Any, status: int, retry_after: str | None) -> None:
         headers.append((b"retry-after", str(retry_after).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _replaced(send: Any, status: int, retry_after: str | None) -> Any:
+    """Wrap ``send`` so the app handles the request in full, but the client gets an error answer instead."""
+    state = {"sent": False}
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if not state["sent"] and message["type"] == "http.response.start":
+            state["sent"] = True
+            await _send_error(send, status, retry_after)
+
+    return wrapped
 
 
 def _delayed(send: Any, delay: float) -> Any:

@@ -284,11 +284,118 @@ def test_create_is_retried_on_429_and_503_but_not_500(server, hook):
     server.replies = [Reply(status=503), Reply(status=429, headers={"Retry-After": "1"})]
     hook.create_storyboard("idea")
     assert len(server.requests) == 3
-    server.requests.clear()
-    server.replies = [Reply(status=500)]
-    with pytest.raises(exc.VimmerseServerError):
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(status=500),
+        Reply(status=502),
+        Reply(status=504),
+        Reply(body="<html>ok</html>"),
+        Reply(body={"status": "new"}),
+    ],
+    ids=["500", "502", "504", "2xx-not-json", "2xx-no-data"],
+)
+def test_a_create_answered_5xx_or_unreadable_may_exist_and_is_not_repeated(server, hook, reply):
+    server.replies = [reply]
+    with pytest.raises(exc.VimmerseStoryMayExistError, match="may have created and charged") as err:
         hook.create_storyboard("idea")
     assert len(server.requests) == 1
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    assert isinstance(err.value, AirflowFailException)  # Airflow does not retry it either
+
+
+def test_a_read_answered_5xx_is_still_retried(server, hook):
+    server.replies = [Reply(status=502), Reply(status=504)]
+    assert hook.get_story("s1").id == "story-1" and len(server.requests) == 3
+
+
+@pytest.mark.parametrize("stray", ["\n", " ", "\r\n", "\t"])
+def test_a_key_pasted_with_whitespace_is_stripped_and_never_shown(server, monkeypatch, stray):
+    set_connection(monkeypatch, server.url, password=API_KEY + stray)
+    VimmerseHook().get_story("s1")
+    assert server.requests[0].headers["X-Api-Key"] == API_KEY
+
+
+@pytest.mark.parametrize("bad", ["vmk-TEST key", "vmk-TEST\nkey", "vmk-TÉST", "vmk-\x00"])
+def test_a_key_with_whitespace_inside_is_a_configuration_error_without_the_key(server, monkeypatch, bad):
+    set_connection(monkeypatch, server.url, password=bad)
+    with pytest.raises(exc.VimmerseConfigurationError, match="API key") as err:
+        VimmerseHook().get_story("s1")
+    assert bad.strip() not in str(err.value) and "vmk" not in str(err.value)
+    assert server.requests == []
+
+
+def test_a_gateway_page_echoing_the_key_is_redacted(server, hook):
+    server.default = Reply(status=502, body=f"<html>upstream failed; request headers: X-Api-Key: {API_KEY}</html>")
+    with pytest.raises(exc.VimmerseServerError) as err:
+        hook.get_story("s1")
+    assert API_KEY not in str(err.value) and "***" in str(err.value)
+
+
+def test_a_401_body_is_not_quoted(server, hook):
+    server.default = Reply(status=401, body={"message": f"bad key {API_KEY}"})
+    with pytest.raises(exc.VimmerseAuthenticationError) as err:
+        hook.get_story("s1")
+    assert API_KEY not in str(err.value) and "not retried" in str(err.value)
+
+
+def test_a_dribbled_body_cannot_outlast_the_timeout(monkeypatch):
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def dribble():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n")
+        while not stop.wait(0.2):  # one byte every 0.2 s: each read is quick, the whole body never is
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                return
+        conn.close()
+
+    threading.Thread(target=dribble, daemon=True).start()
+    set_connection(monkeypatch, f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=1, retry_limit=0)
+    hook = VimmerseHook()
+    try:
+        with pytest.raises(exc.VimmerseTransportError, match="no complete answer within 1s"):
+            hook.get_story("s1")
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_retry_after_never_runs_past_the_waits_deadline(server, hook):
+    server.default = Reply(status=429, headers={"Retry-After": "30"})
+    import time
+
+    with pytest.raises(exc.VimmerseRateLimitedError, match="would pass the wait's deadline"):
+        hook.get_story("s1", deadline=time.monotonic() + 5)
+    assert hook._sleep.waits == []
+
+
+def test_a_429_that_is_not_retried_says_why(server, hook):
+    server.default = Reply(status=429, headers={"Retry-After": "3600"})
+    with pytest.raises(exc.VimmerseRateLimitedError, match=r"Retry-After 3600s is longer than .*max_retry_delay"):
+        hook.get_story("s1")
+    server.default = Reply(status=429, headers={"Retry-After": "0"})
+    with pytest.raises(exc.VimmerseRateLimitedError, match=r"retry limit \(3\) was reached"):
+        hook.get_story("s1")
+
+
+def test_could_not_connect_names_the_url_and_the_cause_without_a_chain(monkeypatch):
+    with refused_url() as url:
+        set_connection(monkeypatch, url, retry_limit=0)
+        with pytest.raises(exc.VimmerseTransportError) as err:
+            VimmerseHook().get_story("s1")
+    assert str(err.value) == f"Could not connect to {url}/story/s1: connection refused."
+    assert err.value.__cause__ is None and err.value.__context__ is None  # no chained traceback
 
 
 def test_create_read_timeout_raises_may_exist_and_is_not_repeated(server, monkeypatch):

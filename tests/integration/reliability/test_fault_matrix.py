@@ -42,13 +42,30 @@ def test_5xx_burst_on_create_is_retried_once_safe(sandbox_conn):
     assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 3
 
 
-def test_500_on_create_is_not_repeated_by_the_hook(sandbox_conn):
-    # A 500 may come after the story was made, so the hook does not repeat the POST; Airflow's
-    # retry does, with the task_state_store showing no story was recorded.
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_create_handled_then_answered_5xx_fails_without_paying_again(sandbox_conn, status):
+    # The gateway-timeout case: the service made (and charged) the story, the client sees an error.
+    add_fault(sandbox_conn, kind="status", status=status, handled=True, endpoint="POST /story/idea-2-video", count=1)
+    dag_run = video_dag(f"f_create_handled_{status}", retries=2)
+    assert dag_run.state == "failed" and try_number(dag_run, "video") == 1  # no retry: it was charged
+    assert stats(sandbox_conn)["stories_created"] == 1
+    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+
+
+def test_create_handled_then_cut_off_fails_without_paying_again(sandbox_conn):
+    add_fault(sandbox_conn, kind="truncate", fraction=0.5, endpoint="POST /story/idea-2-video", count=1)
+    dag_run = video_dag("f_create_truncated", retries=2)
+    assert dag_run.state == "failed" and try_number(dag_run, "video") == 1
+    assert stats(sandbox_conn)["stories_created"] == 1
+    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+
+
+def test_500_before_the_create_is_handled_is_not_guessed_at(sandbox_conn):
+    # A 500 cannot say whether the story was made: the task stops rather than risk a second bill.
     add_fault(sandbox_conn, kind="status", status=500, endpoint="POST /story/idea-2-video", count=1)
     dag_run = video_dag("f_create_500", retries=1)
-    assert dag_run.state == "success" and try_number(dag_run, "video") == 2
-    assert stats(sandbox_conn)["stories_created"] == 1
+    assert dag_run.state == "failed" and try_number(dag_run, "video") == 1
+    assert stats(sandbox_conn)["stories_created"] == 0
 
 
 @pytest.mark.parametrize("deferrable", MODES)
