@@ -10,12 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
 
@@ -72,7 +73,9 @@ class _Progress:
 
 
 def _expected_total(response: requests.Response, offset: int) -> int | None:
-    """Total size of the file from Content-Range (206) or Content-Length (200)."""
+    """Total size of the file from Content-Range (206) or Content-Length (200); unknown when encoded."""
+    if response.headers.get("Content-Encoding", "identity").lower() not in ("identity", ""):
+        return None  # the server compressed it anyway: Content-Length counts the compressed bytes
     content_range = response.headers.get("Content-Range", "")
     if response.status_code == 206 and "/" in content_range:
         total = content_range.rsplit("/", 1)[1]
@@ -83,31 +86,68 @@ def _expected_total(response: requests.Response, offset: int) -> int | None:
     return None
 
 
+def _range_start(response: requests.Response) -> int | None:
+    """Where a 206 answer's bytes start (``Content-Range: bytes START-END/TOTAL``)."""
+    match = re.fullmatch(r"\s*bytes\s+(\d+)-\d+/(\d+|\*)\s*", response.headers.get("Content-Range", ""))
+    return int(match.group(1)) if match else None
+
+
+def _validator(response: requests.Response) -> str | None:
+    """What ``If-Range`` can name: a strong ETag, else Last-Modified (a weak ETag cannot be used)."""
+    etag = response.headers.get("ETag")
+    if etag and not etag.startswith("W/"):
+        return etag
+    return response.headers.get("Last-Modified")
+
+
+def safe_url(url: str) -> str:
+    """
+    Check a URL before anything is sent to it: absolute http(s), no credentials, no spaces,
+    control characters or backslashes, and a host every URL parser agrees on.
+
+    :raises VimmerseDownloadError: saying why, without contacting anyone.
+    """
+    from airflow_provider_vimmerse.validation import http_url
+
+    try:
+        return http_url("url", url)
+    except ValueError as err:
+        raise VimmerseDownloadError(
+            f"Refusing to fetch {url.split('?')[0][:120]!r}: {getattr(err, 'allowed', err)}."
+        ) from None
+
+
 def _open(
     session: requests.Session,
     url: str,
     offset: int,
     headers_for: Callable[[str], dict[str, str]],
     timeout: tuple[float, float],
+    validator: str | None,
 ) -> requests.Response:
-    """GET ``url`` from ``offset``, following redirects by hand so each hop gets only its own headers."""
+    """GET ``url`` from ``offset``, following redirects by hand so each hop is checked and gets only its own headers."""
     for _ in range(MAX_REDIRECTS + 1):
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise VimmerseDownloadError(f"Refusing to fetch a non-http(s) URL: {url.split('?')[0]}")
-        headers = dict(headers_for(url))
+        url = safe_url(url)
+        # Identity: a compressed answer would not match the length announced for the file.
+        headers = {**headers_for(url), "Accept-Encoding": "identity"}
         if offset:
             headers["Range"] = f"bytes={offset}-"
-        # Proxies are looked up per URL: a CDN host may be treated differently from the API's.
-        proxies = requests.utils.get_environ_proxies(url) if not session.trust_env else None
-        response = session.get(
-            url, headers=headers, stream=True, timeout=timeout, allow_redirects=False, proxies=proxies
-        )
+            if validator:
+                headers["If-Range"] = validator  # a changed file comes back whole, never spliced
+        response = session.get(url, headers=headers, stream=True, timeout=timeout, allow_redirects=False)
         if response.is_redirect and response.headers.get("Location"):
             url = urljoin(url, response.headers["Location"])
             response.close()
             continue
         return response
     raise VimmerseDownloadError(f"Too many redirects while downloading {url.split('?')[0]}")
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Partial files a killed try left beside the destination: never left forever."""
+    for leftover in target.parent.glob(f".{target.name}.*.part"):
+        log.info("Removing %s, left by an earlier download that did not finish.", leftover.name)
+        leftover.unlink(missing_ok=True)
 
 
 def download(
@@ -124,33 +164,53 @@ def download(
     Download ``url`` to the local file ``destination``.
 
     Reads in chunks (constant memory). After a dropped connection it resumes with an HTTP
-    ``Range`` request, up to ``max_resumes`` times. The length is checked against what the
-    server announced.
+    ``Range`` request and ``If-Range``, up to ``max_resumes`` times; an answer from another
+    offset, or for a file that changed, restarts from zero, so bytes of two files are never
+    spliced. The length is checked against what the server announced.
 
     :param headers_for: headers for a given URL; the caller decides which hosts get credentials.
     :return: the path, size and SHA-256 of the file.
     :raises VimmerseDownloadError: on any failure; nothing is left at ``destination``.
     """
     target = Path(destination)
+    if target.is_dir():
+        raise VimmerseDownloadError(f"The destination {target} is an existing directory; name a file inside it.")
+    safe_url(url)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(target)
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     hasher = ThreadPoolExecutor(1, thread_name_prefix="vimmerse-sha256")
     progress = _Progress(hasher)
     expected: int | None = None
+    validator: str | None = None
     resumes = 0
-    safe_url = url.split("?")[0]
+    safe = url.split("?")[0]
     try:
         with open(partial, "wb") as out:
+
+            def restart(why: str) -> None:
+                nonlocal validator, expected
+                log.warning("Restarting the download of %s from the start: %s.", safe, why)
+                out.seek(0)
+                out.truncate()
+                progress.restart()
+                validator = expected = None
+
             while True:
                 try:
-                    with _open(session, url, progress.size, headers_for, timeout) as response:
+                    with _open(session, url, progress.size, headers_for, timeout, validator) as response:
+                        if response.status_code == 206 and _range_start(response) != progress.size:
+                            if resumes >= max_resumes:
+                                raise VimmerseDownloadError(f"GET {safe} kept answering from the wrong offset.")
+                            resumes += 1
+                            restart(f"the server answered from byte {_range_start(response)}, not {progress.size}")
+                            continue
                         if response.status_code == 200 and progress.size:
-                            log.info("Server ignored the Range request; restarting %s from the start.", safe_url)
-                            out.seek(0)
-                            out.truncate()
-                            progress.restart()
+                            restart("the server sent the whole file again (it ignored Range, or the file changed)")
                         elif response.status_code not in (200, 206):
-                            raise VimmerseDownloadError(f"GET {safe_url} answered HTTP {response.status_code}.")
+                            raise VimmerseDownloadError(f"GET {safe} answered HTTP {response.status_code}.")
+                        if not progress.size:
+                            validator = _validator(response)
                         expected = _expected_total(response, progress.size) or expected
                         for chunk in response.iter_content(chunk_size):
                             progress.add(chunk)
@@ -158,12 +218,12 @@ def download(
                 except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
                     if resumes >= max_resumes:
                         raise VimmerseDownloadError(
-                            f"Download of {safe_url} kept failing after {resumes} resumes: {type(err).__name__}."
+                            f"Download of {safe} kept failing after {resumes} resumes: {type(err).__name__}."
                         ) from None
                     resumes += 1
                     log.warning(
                         "Download of %s broke at %d bytes (%s); resuming (%d/%d).",
-                        safe_url,
+                        safe,
                         progress.size,
                         type(err).__name__,
                         resumes,
@@ -173,13 +233,13 @@ def download(
                 if expected is not None and progress.size < expected and resumes < max_resumes:
                     resumes += 1
                     log.warning(
-                        "Download of %s ended short at %d of %d bytes; resuming.", safe_url, progress.size, expected
+                        "Download of %s ended short at %d of %d bytes; resuming.", safe, progress.size, expected
                     )
                     continue
                 break
         if expected is not None and progress.size != expected:
             raise VimmerseDownloadError(
-                f"Download of {safe_url} got {progress.size} bytes but the server announced {expected}."
+                f"Download of {safe} got {progress.size} bytes but the server announced {expected}."
             )
         digest = progress.hexdigest()
         # The rename is what makes the file appear, whole, at the destination. Like curl and pip,

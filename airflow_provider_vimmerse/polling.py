@@ -16,10 +16,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_vimmerse.exceptions import (
+    TRANSIENT_POLL_ERRORS,
     VimmerseError,
+    VimmerseNotFoundError,
     VimmerseNoVideoError,
     VimmersePollingError,
     VimmerseStoryFailedError,
+    VimmerseStoryNotFoundError,
     VimmerseTriggerEventError,
     VimmerseWaitTimeoutError,
 )
@@ -34,9 +37,14 @@ MAX_BACKOFF_FACTOR = 8
 VIDEO_GRACE_SECONDS = 60.0
 #: Poll at most this often while waiting for the video of a story that already says ``success``.
 VIDEO_POLL_SECONDS = 5.0
+#: How long a story this task created may answer 404 (the service's read-after-write lag) before
+#: it counts as gone.
+NOT_FOUND_GRACE_SECONDS = 120.0
+#: What a poll may raise without ending the wait at once (a 404 only within its grace).
+POLL_ERRORS = (*TRANSIENT_POLL_ERRORS, VimmerseNotFoundError)
 
-SUCCESS, FAIL, TIMEOUT, ERROR, NO_VIDEO = "success", "fail", "timeout", "error", "no_video"
-EVENT_STATUSES = (SUCCESS, FAIL, TIMEOUT, ERROR, NO_VIDEO)
+SUCCESS, FAIL, TIMEOUT, ERROR, NO_VIDEO, NOT_FOUND = "success", "fail", "timeout", "error", "no_video", "not_found"
+EVENT_STATUSES = (SUCCESS, FAIL, TIMEOUT, ERROR, NO_VIDEO, NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,13 @@ class PollState:
     :param errors: consecutive failed polls.
     :param progress: the last ``(status, progress)`` seen, to log only changes.
     :param video_wait_started: when the story was first seen ``success`` without a ``video_url``.
+    :param started: when the wait began (its first poll).
     """
 
     errors: int = 0
     progress: tuple[str, int] | None = None
     video_wait_started: float | None = None
+    started: float | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,7 @@ def decide(
     max_poll_errors: int,
     needs_video: bool = False,
     story_id: str = "",
+    not_found_grace: float = 0.0,
 ) -> Decision:
     """
     Decide what follows a poll.
@@ -102,9 +113,16 @@ def decide(
     :param max_poll_errors: consecutive failed polls tolerated; one more ends the wait with ``error``.
     :param needs_video: ``success`` counts only once the story has a ``video_url``.
     :param story_id: the story, for messages.
+    :param not_found_grace: seconds from the wait's start during which a 404 is a transient poll
+        error (a story this task just created may not be readable yet); after it, 404 ends the wait.
     """
     changed = False
     story: VimmerseStory | None = None
+    if state.started is None:
+        state = replace(state, started=now)
+    if isinstance(result, VimmerseNotFoundError) and now - state.started >= not_found_grace:
+        message = f"Story {story_id} does not exist (HTTP 404); it may have been deleted."
+        return Decision(NOT_FOUND, state, message=message)
     if isinstance(result, Exception):
         state = replace(state, errors=state.errors + 1)
         if state.errors > max_poll_errors:
@@ -184,6 +202,8 @@ def error_for_event(value: dict[str, Any], timeout: float | None, story: Vimmers
         return VimmerseWaitTimeoutError(story_id, timeout or 0.0, value.get("progress"))
     if status == NO_VIDEO:
         return VimmerseNoVideoError(value.get("message") or f"Story {story_id} has no video.")
+    if status == NOT_FOUND:
+        return VimmerseStoryNotFoundError(value.get("message") or f"Story {story_id} does not exist.")
     return VimmersePollingError(
         f"{value.get('message') or f'Could not read the status of story {story_id}.'} "
         "The story may still be running on the service; it was not cancelled."

@@ -26,6 +26,9 @@ from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 log = logging.getLogger(__name__)
 
 MAX_TEXT_LENGTH = 10_000
+#: A storyboard or other JSON value larger or deeper than this is refused before sending.
+MAX_JSON_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
 STORYBOARD_LIST_KEYS = ("characters", "environments", "objects", "scenes")
 _STORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
@@ -109,12 +112,33 @@ def story_id(value: Any) -> str:
 
 
 def http_url(field: str, value: Any) -> str:
-    """Check an absolute http(s) URL with a host."""
-    if isinstance(value, str):
-        parts = urlsplit(value.strip())
-        if parts.scheme in ("http", "https") and parts.hostname:
-            return value.strip()
-    raise _invalid(field, value, "an absolute http:// or https:// URL")
+    """
+    Check an absolute http(s) URL with a host, and nothing that lets URL parsers disagree about
+    where it goes: no credentials, no spaces, control characters or backslashes, and the same
+    host and port for the standard library and urllib3 (which opens the connection).
+    """
+    allowed = "an absolute http:// or https:// URL without credentials, spaces, control characters or backslashes"
+    if not isinstance(value, str):
+        raise _invalid(field, value, allowed)
+    url = value.strip()
+    if any(ord(ch) < 33 or ord(ch) == 127 or ch == "\\" for ch in url):
+        raise _invalid(field, value, allowed)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise _invalid(field, value, allowed) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        raise _invalid(field, value, allowed)
+    from urllib3.util import parse_url
+
+    try:
+        connects_to = parse_url(url)
+    except ValueError:
+        raise _invalid(field, value, allowed) from None
+    if (connects_to.host or "").strip("[]").lower() != parts.hostname.lower() or connects_to.port != port:
+        raise _invalid(field, value, allowed + " (its host is read differently by different URL parsers)")
+    return url
 
 
 def url_list(field: str, values: Any, *, min_items: int = 0) -> list[str]:
@@ -138,11 +162,29 @@ def _parse_structured(field: str, value: str | bytes, allowed: str) -> Any:
             raise _invalid(field, f"<malformed JSON: {getattr(err, 'msg', err)}>", allowed) from None
 
 
+def _depth(value: Any) -> int:
+    if isinstance(value, Mapping):
+        return 1 + max((_depth(item) for item in value.values()), default=0)
+    if isinstance(value, (list, tuple)):
+        return 1 + max((_depth(item) for item in value), default=0)
+    return 0
+
+
 def _json_safe(field: str, value: Any) -> None:
     try:
-        json.dumps(value, allow_nan=False)
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise _invalid(
+                field, f"<nested deeper than {MAX_JSON_DEPTH} levels>", f"JSON at most {MAX_JSON_DEPTH} levels deep"
+            )
+        size = len(json.dumps(value, allow_nan=False))
+    except RecursionError:
+        raise _invalid(field, "<nested too deeply>", f"JSON at most {MAX_JSON_DEPTH} levels deep") from None
     except (TypeError, ValueError) as err:
+        if isinstance(err, VimmerseInvalidParameterError):
+            raise
         raise _invalid(field, f"<not JSON-serialisable: {err}>", "JSON values (no NaN, no objects)") from None
+    if size > MAX_JSON_BYTES:
+        raise _invalid(field, f"<{size} bytes of JSON>", f"at most {MAX_JSON_BYTES} bytes of JSON")
 
 
 def json_object(field: str, value: Any) -> dict[str, Any]:

@@ -204,9 +204,15 @@ def base_url_of(host: str | None, scheme: str | None = None, port: int | None = 
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
+    """Scheme, host and port as urllib3 reads them: the parser that opens the connection decides."""
+    from urllib3.util import parse_url
+
+    try:
+        parts = parse_url(url)
+    except ValueError:
+        return "", "", None
+    default_port = {"http": 80, "https": 443}.get(parts.scheme or "")
+    return parts.scheme or "", (parts.host or "").strip("[]").lower(), parts.port or default_port
 
 
 def _causes(err: BaseException) -> list[BaseException]:

@@ -22,7 +22,8 @@ What stays ours, and why:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,6 @@ from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionCo
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import (
-    TRANSIENT_POLL_ERRORS,
     VimmerseConfigurationError,
     VimmerseError,
     VimmerseInvalidParameterError,
@@ -50,6 +50,7 @@ from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, stor
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
+    POLL_ERRORS,
     PollState,
     decide,
     error_for_event,
@@ -106,6 +107,20 @@ def _aiohttp_failure(err: BaseException) -> Failure:
     return Failure.DISCONNECT
 
 
+@contextmanager
+def _missing_connection(conn_id: str) -> Iterator[None]:
+    """A connection that does not exist is a configuration error: no retry can create it."""
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+    try:
+        yield
+    except AirflowNotFoundException:
+        raise VimmerseConfigurationError(
+            f"The connection {conn_id!r} is not defined: create it (type 'vimmerse', your API key in the "
+            "'API Key' field), e.g. with `airflow connections add` or AIRFLOW_CONN_" + conn_id.upper() + "."
+        ) from None
+
+
 def _documented(endpoint: api.Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Give a hook method its endpoint's docstring (parameters, defaults, aliases)."""
 
@@ -151,7 +166,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
     @cached_property
     def settings(self) -> ConnectionSettings:
         """The connection's settings (read once per hook)."""
-        return ConnectionSettings.from_connection(self.get_connection(self.vimmerse_conn_id))
+        with _missing_connection(self.vimmerse_conn_id):
+            return ConnectionSettings.from_connection(self.get_connection(self.vimmerse_conn_id))
 
     # HttpHook's session building, with our connection rules: the base URL defaults to the live
     # API, no basic auth (the key travels per request), and extras are settings, not headers.
@@ -385,6 +401,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         timeout: float | None = None,
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         needs_video: bool = False,
+        not_found_grace: float = 0.0,
     ) -> VimmerseStory:
         """
         Poll a story until it is finished, logging progress when it changes.
@@ -395,6 +412,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         :param timeout: seconds to wait at most (``None``: no limit).
         :param max_poll_errors: consecutive failed polls tolerated (each after the request's own retries).
         :param needs_video: done only once the story has a ``video_url``, not at ``success`` alone.
+        :param not_found_grace: seconds during which a 404 is read as the service's lag (for a story
+            just created), not as a missing story.
         :return: the story in ``success``.
         :raises VimmerseStoryFailedError: the story reached ``fail``.
         :raises VimmerseWaitTimeoutError: the deadline passed; the story is left running.
@@ -407,7 +426,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             result: VimmerseStory | Exception
             try:
                 result = self.get_story(story_id, deadline=deadline)
-            except TRANSIENT_POLL_ERRORS as err:
+            except POLL_ERRORS as err:
                 self.log.warning(
                     "Polling story %s failed (%d/%d): %s", story_id, state.errors + 1, max_poll_errors, err
                 )
@@ -421,6 +440,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                 max_poll_errors=max_poll_errors,
                 needs_video=needs_video,
                 story_id=story_id,
+                not_found_grace=not_found_grace,
             )
             if decision.progress_changed and decision.story is not None:
                 self.log.info("story %s: %s %d%%", story_id, *decision.state.progress)
@@ -502,7 +522,8 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
     async def config(self) -> SessionConfig:
         """The session's configuration from the connection: base URL, timeouts, TLS; no extras as headers."""
         if self._config is None:
-            settings = ConnectionSettings.from_connection(await self.aget_connection(self.vimmerse_conn_id))
+            with _missing_connection(self.vimmerse_conn_id):
+                settings = ConnectionSettings.from_connection(await self.aget_connection(self.vimmerse_conn_id))
             self.settings = settings
             options: dict[str, Any] = {
                 # One timer per request (total) rather than one re-armed on every chunk read.

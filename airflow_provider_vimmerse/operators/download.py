@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import uuid
@@ -32,27 +33,49 @@ def destination_uri(destination: str) -> str:
     return Path(destination).absolute().as_uri() if "://" not in destination else destination
 
 
+def _storage_schemes() -> set[str]:
+    """Schemes a destination may use: local files, and every filesystem an Airflow provider registers (s3, gs, ...)."""
+    schemes = set(LOCAL_PROTOCOLS)
+    try:
+        from airflow.sdk.io.fs import _register_filesystems  # the registry ObjectStoragePath itself uses
+
+        schemes |= set(_register_filesystems())
+    except ImportError:  # pragma: no cover - every supported Airflow has it
+        pass
+    import fsspec
+
+    return schemes | set(fsspec.registry)  # filesystems registered in this process (e.g. memory:// in tests)
+
+
+def check_destination(destination: Any) -> None:
+    """
+    Refuse a destination that cannot work (empty, a NUL byte, a scheme no filesystem is registered
+    for), before anything is paid for.
+
+    :raises VimmerseInvalidParameterError: naming ``destination`` and what is allowed.
+    """
+    if not isinstance(destination, str) or not destination.strip() or "\0" in destination:
+        raise VimmerseInvalidParameterError("destination", destination, "a file path or an object storage URI")
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", destination.strip())
+    if match and match.group(1).lower() not in _storage_schemes():
+        raise VimmerseInvalidParameterError(
+            "destination",
+            destination,
+            "a file path, or a URI whose scheme an installed provider registers as a filesystem "
+            f"(here: {', '.join(sorted(_storage_schemes()))}; s3://, gs://, ... need their provider)",
+        )
+
+
 def _storage_path(destination: Any) -> ObjectStoragePath:
     from airflow.sdk import ObjectStoragePath
 
-    if not isinstance(destination, str) or not destination.strip() or "\0" in destination:
-        raise VimmerseInvalidParameterError("destination", destination, "a file path or an object storage URI")
+    check_destination(destination)
     try:
-        path = ObjectStoragePath(destination.strip())
+        return ObjectStoragePath(destination.strip())
     except Exception as err:
         raise VimmerseInvalidParameterError(
             "destination", destination, f"a file path or an object storage URI ({type(err).__name__}: {err})"
         ) from None
-    if path.protocol not in LOCAL_PROTOCOLS:
-        from fsspec.registry import known_implementations, registry
-
-        if path.protocol not in known_implementations and path.protocol not in registry:
-            raise VimmerseInvalidParameterError(
-                "destination",
-                destination,
-                "a file path or a URI whose scheme fsspec knows (s3://, gs://, file://, ...)",
-            )
-    return path
 
 
 class VimmerseDownloadVideoOperator(BaseOperator):
@@ -88,6 +111,8 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         max_resumes: int = 3,
         **kwargs: Any,
     ) -> None:
+        if isinstance(destination, str) and "{{" not in destination:
+            check_destination(destination)  # a literal destination is checked when the DAG is parsed
         if "outlets" not in kwargs:
             static = "{{" not in destination and ("://" in destination or Path(destination).is_absolute())
             kwargs["outlets"] = [

@@ -15,7 +15,9 @@ documented defaults (stated once, in the spec) apply.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
 from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseNotFoundError, VimmersePollingError
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
@@ -32,6 +35,7 @@ from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
+    NOT_FOUND_GRACE_SECONDS,
     SUCCESS,
     error_for_event,
     validate_event,
@@ -42,8 +46,29 @@ if TYPE_CHECKING:
 
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
-STATE_KEY = "vimmerse_story_id"
+STATE_KEY = "vimmerse_story"
+#: Where versions before 0.2 kept the bare story id.
+LEGACY_STATE_KEY = "vimmerse_story_id"
+MIN_POLL_INTERVAL = 1.0
 _warned_no_state_store = False
+
+
+def request_digest(endpoint: api.Endpoint, story_id: Any, arguments: Mapping[str, Any]) -> str:
+    """A fingerprint of a step's request: a retry reattaches only to a story made for the same one."""
+    given = {name: value for name, value in arguments.items() if value is not None}
+    text = json.dumps(
+        {"endpoint": endpoint.name, "story_id": story_id, "arguments": given}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def read_record(store: Any) -> dict[str, Any] | None:
+    """What an earlier try of this task instance recorded about its story, if anything."""
+    record = store.get(STATE_KEY)
+    if isinstance(record, dict) and record.get("story_id"):
+        return record
+    legacy = store.get(LEGACY_STATE_KEY)
+    return {"story_id": legacy, "request": None, "created": None, "returned": False} if legacy else None
 
 
 def _signature_for(endpoint: api.Endpoint) -> inspect.Signature:
@@ -66,13 +91,15 @@ class VimmerseStoryOperator(BaseOperator):
 
     :param vimmerse_conn_id: the ``vimmerse`` connection.
     :param wait_for_completion: wait until the step is done (default True).
-    :param poll_interval: seconds between status polls (default 30).
-    :param timeout: seconds to wait for the story at most (default 6 hours; ``None``: no limit).
-        The story is not cancelled when the wait times out.
+    :param poll_interval: seconds between status polls (default 30, at least 1; a ``timedelta`` works too).
+    :param timeout: seconds (or a ``timedelta``) to wait for the story at most (default 6 hours;
+        ``None``: no limit). The story is not cancelled when the wait times out.
     :param deferrable: wait in the triggerer instead of a worker slot (default
         ``[operators] default_deferrable``).
-    :param reattach_on_retry: on a retry, reuse the story an earlier try created, if it did not
-        fail (Airflow 3.3+; default True). Set False to pay for a fresh story every try.
+    :param reattach_on_retry: on a retry, reuse the story an earlier try of this task instance
+        created for the same request, if it did not fail and was not already returned as a success
+        (Airflow 3.3+; default True): a cleared, succeeded task creates a new story. Set False to
+        pay for a fresh story every try.
     :param max_poll_errors: consecutive failed status polls tolerated before giving up.
     :param extra_params: parameters this provider does not know yet, sent as given.
     """
@@ -122,11 +149,14 @@ class VimmerseStoryOperator(BaseOperator):
             setattr(self, name, value)
         self.vimmerse_conn_id = vimmerse_conn_id
         self.wait_for_completion = wait_for_completion
-        self.poll_interval = poll_interval
-        self.timeout = timeout
+        # Checked when the DAG is parsed: a wait that cannot work must not start after paying.
+        self.poll_interval = v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
+        self.timeout = None if timeout is None else v.number("timeout", timeout, minimum=0, exclusive=True)
         self.deferrable = deferrable
         self.reattach_on_retry = reattach_on_retry
-        self.max_poll_errors = max_poll_errors
+        self.max_poll_errors = v.integer("max_poll_errors", max_poll_errors, minimum=0)
+        if extra_params is not None and not isinstance(extra_params, (Mapping, str)):
+            raise v.VimmerseInvalidParameterError("extra_params", extra_params, "a mapping of JSON values")
         self.extra_params = extra_params
 
     @cached_property
@@ -150,7 +180,7 @@ class VimmerseStoryOperator(BaseOperator):
         ti = context["ti"]
         ti.xcom_push(key="story_id", value=story.id)
         # Both link keys always exist, so the UI's link lookup never logs a missing XCom.
-        ti.xcom_push(key="story_url", value=self.hook.story_url(story.id) or "")
+        ti.xcom_push(key="story_url", value=self._story_url(story.id))
         ti.xcom_push(key="video_url", value=story.video_url)
         if not self.wait_for_completion:
             return story.summary()
@@ -173,6 +203,7 @@ class VimmerseStoryOperator(BaseOperator):
                     poll_interval=self.poll_interval,
                     max_poll_errors=self.max_poll_errors,
                     needs_video=self.endpoint.produces_video,
+                    not_found_grace=NOT_FOUND_GRACE_SECONDS,
                 ),
                 method_name="execute_complete",
             )
@@ -182,6 +213,7 @@ class VimmerseStoryOperator(BaseOperator):
             timeout=self.timeout,
             max_poll_errors=self.max_poll_errors,
             needs_video=self.endpoint.produces_video,
+            not_found_grace=NOT_FOUND_GRACE_SECONDS,
         )
         return self._complete(context, story)
 
@@ -203,6 +235,14 @@ class VimmerseStoryOperator(BaseOperator):
                 story_id,
             )
 
+    def _story_url(self, story_id: str) -> str:
+        """The story page's link; a link is a convenience and never fails the task."""
+        try:
+            return self.hook.story_url(story_id) or ""
+        except Exception as err:
+            self.log.warning("No story link for %s: %s", story_id, err)
+            return ""
+
     def _story_if_readable(self, story_id: str) -> VimmerseStory | None:
         try:
             return self.hook.get_story(story_id)
@@ -211,8 +251,10 @@ class VimmerseStoryOperator(BaseOperator):
 
     def _reattach_or_submit(self, context: Context) -> VimmerseStory:
         store = self._state_store(context)
-        if store is not None and (story_id := store.get(STATE_KEY)):
-            story = self._previous_story(story_id)
+        digest = request_digest(self.endpoint, getattr(self, "story_id", None), self.api_arguments())
+        record = read_record(store) if store is not None else None
+        if record is not None and self._may_reattach(record, digest):
+            story = self._previous_story(record)
             if story is not None:
                 self._story_id = story.id
                 return story
@@ -223,15 +265,44 @@ class VimmerseStoryOperator(BaseOperator):
         else:
             self.log.info("Created story %s (%s).", story.id, self.endpoint.name)
         if store is not None:
-            store.set(STATE_KEY, story.id)
+            store.set(STATE_KEY, {"story_id": story.id, "request": digest, "created": time.time(), "returned": False})
         return story
 
-    def _previous_story(self, story_id: str) -> VimmerseStory | None:
+    def _may_reattach(self, record: dict[str, Any], digest: str) -> bool:
+        """Only a story made for this same request, and not already handed downstream as a success."""
+        if record.get("returned"):
+            self.log.info(
+                "Story %s was already returned as this task's result; this run (the task was cleared) "
+                "creates a new story.",
+                record["story_id"],
+            )
+            return False
+        if record.get("request") not in (None, digest):
+            self.log.info(
+                "Story %s was made for a different request (the parameters changed); creating a new story.",
+                record["story_id"],
+            )
+            return False
+        return True
+
+    def _previous_story(self, record: dict[str, Any]) -> VimmerseStory | None:
         """The story an earlier try recorded, if it can be reused (not failed, not deleted)."""
+        story_id = record["story_id"]
         try:
             story = self.hook.get_story(story_id)
         except VimmerseNotFoundError:
-            self.log.warning("Story %s from an earlier try no longer exists; submitting a new one.", story_id)
+            age = time.time() - (record.get("created") or 0)
+            if age < NOT_FOUND_GRACE_SECONDS:
+                raise VimmersePollingError(
+                    f"Story {story_id}, created {age:.0f}s ago by an earlier try, is not readable yet (HTTP 404: "
+                    "the service may still be storing it). Not creating a second story; the next try checks again."
+                ) from None
+            self.log.warning(
+                "Story %s from an earlier try answers 404 %.0fs after it was created: it was deleted. "
+                "Creating a new story.",
+                story_id,
+                age,
+            )
             return None
         except TRANSIENT_POLL_ERRORS as err:
             raise VimmersePollingError(
@@ -264,6 +335,10 @@ class VimmerseStoryOperator(BaseOperator):
         return store
 
     def _complete(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
+        store = self._state_store(context)
+        if store is not None and (record := read_record(store)) and record.get("story_id") == story.id:
+            # Handed downstream: a later run of this task instance (a clear) makes a new story.
+            store.set(STATE_KEY, {**record, "returned": True})
         if story.video_url:
             context["ti"].xcom_push(key="video_url", value=story.video_url)
         if story.failed_medias:

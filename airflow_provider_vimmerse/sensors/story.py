@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowSkipException, BaseSensorOperator, conf
 from airflow.sdk import PokeReturnValue
 
-from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS
+from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
     FAIL,
+    POLL_ERRORS,
     SUCCESS,
     PollState,
     decide,
@@ -38,7 +39,8 @@ class VimmerseStorySensor(BaseSensorOperator):
     Wait until a story reaches ``success``; fail (or skip, with ``soft_fail``) when it reaches ``fail``.
 
     A status read that fails transiently counts as "not yet"; after ``max_poll_errors`` such
-    reads in a row the sensor fails, in every mode. A rejected key or an unknown story fails it at once.
+    reads in a row the sensor fails, in every mode. A rejected key or a story that does not exist
+    fails it at once, without retries.
 
     :param story_id: the story (templated).
     :param vimmerse_conn_id: the ``vimmerse`` connection.
@@ -61,6 +63,7 @@ class VimmerseStorySensor(BaseSensorOperator):
     ) -> None:
         kwargs.setdefault("poke_interval", DEFAULT_POLL_INTERVAL)
         super().__init__(**kwargs)
+        max_poll_errors = v.integer("max_poll_errors", max_poll_errors, minimum=0)
         self.story_id = story_id
         self.vimmerse_conn_id = vimmerse_conn_id
         self.deferrable = deferrable
@@ -81,7 +84,7 @@ class VimmerseStorySensor(BaseSensorOperator):
         result: VimmerseStory | Exception
         try:
             result = self.hook.get_story(self.story_id)
-        except TRANSIENT_POLL_ERRORS as err:
+        except POLL_ERRORS as err:
             self.log.warning(
                 "Could not read story %s this time (%s); trying again at the next poke.", self.story_id, err
             )
@@ -123,7 +126,7 @@ class VimmerseStorySensor(BaseSensorOperator):
         self.defer(
             trigger=VimmerseStoryTrigger(
                 story_id=self.story_id,
-                end_time=time.time() + float(self.timeout),
+                end_time=None if self.timeout is None else time.time() + float(self.timeout),
                 vimmerse_conn_id=self.vimmerse_conn_id,
                 poll_interval=float(self.poke_interval),
                 max_poll_errors=self.max_poll_errors,

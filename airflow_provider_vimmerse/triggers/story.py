@@ -9,12 +9,12 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseAsyncHook
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
+    POLL_ERRORS,
     PollState,
     decide,
     error_event,
@@ -38,6 +38,8 @@ class VimmerseStoryTrigger(BaseTrigger):
     :param max_poll_errors: consecutive failed polls (each after the hook's own retries) tolerated
         before the wait ends with an ``error`` event.
     :param needs_video: the wait ends in ``success`` only once the story has a ``video_url``.
+    :param not_found_grace: seconds during which a 404 is read as the service's lag for a story
+        just created (0: a 404 ends the wait with a ``not_found`` event).
     """
 
     def __init__(
@@ -48,6 +50,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         needs_video: bool = False,
+        not_found_grace: float = 0.0,
     ) -> None:
         super().__init__()
         self.story_id = story_id
@@ -56,6 +59,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.max_poll_errors = max_poll_errors
         self.needs_video = needs_video
+        self.not_found_grace = not_found_grace
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -67,6 +71,7 @@ class VimmerseStoryTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "max_poll_errors": self.max_poll_errors,
                 "needs_video": self.needs_video,
+                "not_found_grace": self.not_found_grace,
             },
         )
 
@@ -78,7 +83,7 @@ class VimmerseStoryTrigger(BaseTrigger):
                     result: VimmerseStory | Exception
                     try:
                         result = await hook.get_story(self.story_id)
-                    except TRANSIENT_POLL_ERRORS as err:
+                    except POLL_ERRORS as err:
                         self.log.warning(
                             "Polling story %s failed (%d/%d): %s",
                             self.story_id,
@@ -96,6 +101,7 @@ class VimmerseStoryTrigger(BaseTrigger):
                         max_poll_errors=self.max_poll_errors,
                         needs_video=self.needs_video,
                         story_id=self.story_id,
+                        not_found_grace=self.not_found_grace,
                     )
                     if decision.progress_changed and decision.story is not None:
                         self.log.info("story %s: %s %d%%", self.story_id, *decision.state.progress)

@@ -18,7 +18,7 @@ from airflow_provider_vimmerse.operators.story import *  # noqa: F401,F403
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator  # noqa: F401
 from airflow_provider_vimmerse.sensors.story import VimmerseStorySensor  # noqa: F401
 
-FAST = {"poll_interval": 0.05, "retry_delay": timedelta(seconds=0)}
+FAST = {"poll_interval": 1, "retry_delay": timedelta(seconds=0)}
 """
 
 
@@ -59,7 +59,7 @@ def example_dags_environment(home: Path, output: Path, sandbox: Any, api_key: st
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[2] / "example_dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "VIMMERSE_POLL_INTERVAL": "0.2",
+        "VIMMERSE_POLL_INTERVAL": "1",
         "VIMMERSE_OUTPUT_BASE": f"file://{output}",
         "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
         "VIMMERSE_PAGE_URL": f"{sandbox.url}/static/page/index.html",

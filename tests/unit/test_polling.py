@@ -122,3 +122,38 @@ def test_event_carries_the_story():
         "progress": 100,
         "video_url": "http://v",
     }
+
+
+def test_a_404_within_the_grace_is_lag_and_after_it_the_story_is_gone():
+    from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseStoryNotFoundError
+
+    missing = VimmerseNotFoundError("GET /story/s answered HTTP 404.", status_code=404)
+    lag = run([missing, missing, story("processing"), story("success")], max_poll_errors=5, step=10.0)
+    lag_with_grace = [
+        decide(
+            result,
+            PollState(started=0.0),
+            now=5.0,
+            deadline=None,
+            poll_interval=10,
+            max_poll_errors=5,
+            not_found_grace=60,
+            story_id="s",
+        )
+        for result in (missing,)
+    ]
+    assert lag[0].outcome == "not_found"  # no grace: a 404 ends the wait (the sensor's case)
+    assert not lag_with_grace[0].done and lag_with_grace[0].state.errors == 1
+    gone = decide(
+        missing,
+        PollState(started=0.0),
+        now=61.0,
+        deadline=None,
+        poll_interval=10,
+        max_poll_errors=5,
+        not_found_grace=60,
+        story_id="s",
+    )
+    assert gone.outcome == "not_found"
+    value = polling.validate_event(polling.event(gone, "s"))
+    assert isinstance(polling.error_for_event(value, None), VimmerseStoryNotFoundError)

@@ -12,6 +12,14 @@ from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.endpoints import ASPECT_RATIOS, IMAGE_MODELS
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 
+
+def _nested(levels: int) -> dict:
+    value: dict = {}
+    for _ in range(levels):
+        value = {"x": value}
+    return value
+
+
 STORYBOARD = {"characters": [{"name": "Pip", "description": "a bunny"}], "scenes": [{"name": "One", "narrator": "Hi"}]}
 
 
@@ -44,6 +52,8 @@ STORYBOARD = {"characters": [{"name": "Pip", "description": "a bunny"}], "scenes
         (v.storyboard, ("storyboard", {"scenes": [{}], "music": "loud"}), "storyboard.music", "an object"),
         (v.storyboard, ("storyboard", [1, 2]), "storyboard", "JSON object"),
         (v.storyboard, ("storyboard", {"scenes": [{"x": float("nan")}]}), "storyboard", "no NaN"),
+        (v.storyboard, ("storyboard", {"scenes": [{"narrator": "x" * 1_100_000}]}), "storyboard", "bytes of JSON"),
+        (v.storyboard, ("storyboard", {"scenes": [{"deep": _nested(40)}]}), "storyboard", "levels deep"),
         (v.url_list, ("concat_video_urls", "http://a/b.mp4"), "concat_video_urls", "list"),
         (v.url_list, ("image_urls", ["ftp://x/1.png"]), "image_urls", "http"),
         (v.audio_option, ("audio_option", {"has_bg_music": "loud"}), "audio_option.has_bg_music", "true or false"),

@@ -31,9 +31,7 @@ def test_the_docs_have_snippets():
 @pytest.mark.parametrize("source", _snippets("dag"))
 def test_dag_snippet_runs(source, sandbox_conn, airflow_db):
     dag_id = re.search(r'DAG\("([^"]+)"', source).group(1)
-    dag_run = run_dag(
-        dag_id, source.replace("poll_interval=1", "poll_interval=0.05").replace("poke_interval=1", "poke_interval=0.05")
-    )
+    dag_run = run_dag(dag_id, source.replace("poke_interval=1", "poke_interval=0.05"))
     assert dag_run.state == "success", dag_id
 
 

@@ -84,6 +84,86 @@ def test_http_error_and_non_http_urls(tmp_path, monkeypatch):
         host.default = Reply(status=404, body=b"gone")
         with pytest.raises(VimmerseDownloadError, match="404"):
             VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"))
-        with pytest.raises(VimmerseDownloadError, match="non-http"):
+        with pytest.raises(VimmerseDownloadError, match=r"Refusing to fetch .*http"):
             VimmerseHook().download_video("file:///etc/passwd", str(tmp_path / "p"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_url_the_parsers_read_differently_never_gets_the_key(tmp_path, monkeypatch):
+    # urlsplit reads the host after "\@" (the API's); urllib3 connects to the host before it.
+    with RecordingServer() as api, RecordingServer() as evil:
+        set_connection(monkeypatch, api.url)
+        evil_port, api_host = evil.url.rsplit(":", 1)[1], api.url.split("//")[1]
+        sneaky = f"http://127.0.0.1:{evil_port}\\@{api_host}/files/v.mp4"
+        with pytest.raises(VimmerseDownloadError, match="Refusing to fetch"):
+            VimmerseHook().download_video(sneaky, str(tmp_path / "v.mp4"))
+        api.default = Reply(status=302, headers={"Location": sneaky})
+        with pytest.raises(VimmerseDownloadError, match="Refusing to fetch"):
+            VimmerseHook().download_video(f"{api.url}/files/v.mp4", str(tmp_path / "v.mp4"))
+        assert evil.requests == []
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://user:pw@127.0.0.1:9/v.mp4", "http://127.0.0.1:9/v\x00.mp4", "http://127.0.0.1:9/ v.mp4"]
+)
+def test_urls_with_credentials_or_control_characters_are_refused(tmp_path, url):
+    from airflow_provider_vimmerse.download import safe_url
+
+    with pytest.raises(VimmerseDownloadError, match="Refusing to fetch"):
+        safe_url(url)
+
+
+FILE_A, FILE_B = b"A" * 100, b"B" * 100
+
+
+def test_a_file_that_changed_between_attempts_is_not_spliced(tmp_path, monkeypatch):
+    with RecordingServer() as host:
+        set_connection(monkeypatch, host.url)
+        host.replies = [
+            Reply(body=FILE_A[:50], headers={"Content-Length": "100", "ETag": '"a"'}, close=True),
+            # The file was replaced: a server honouring If-Range sends the new one whole.
+            Reply(body=FILE_B, headers={"ETag": '"b"'}),
+        ]
+        result = VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"), chunk_size=10)
+        assert host.requests[1].headers["If-Range"] == '"a"' and host.requests[1].headers["Range"] == "bytes=50-"
+    assert (tmp_path / "v.mp4").read_bytes() == FILE_B and result.sha256 == hashlib.sha256(FILE_B).hexdigest()
+
+
+def test_a_206_from_the_wrong_offset_restarts_from_zero(tmp_path, monkeypatch):
+    with RecordingServer() as host:
+        set_connection(monkeypatch, host.url)
+        host.replies = [
+            Reply(body=FILE_A[:50], headers={"Content-Length": "100"}, close=True),
+            Reply(status=206, body=FILE_A[40:], headers={"Content-Range": "bytes 40-99/100"}),
+            Reply(body=FILE_A),
+        ]
+        VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"), chunk_size=10)
+        assert "Range" not in host.requests[2].headers
+    assert (tmp_path / "v.mp4").read_bytes() == FILE_A
+
+
+def test_downloads_ask_for_the_bytes_as_they_are(tmp_path, monkeypatch):
+    with RecordingServer() as host:
+        set_connection(monkeypatch, host.url)
+        host.default = Reply(body=FILE_A)
+        VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"))
+        assert host.requests[0].headers["Accept-Encoding"] == "identity"
+
+
+def test_a_directory_destination_is_refused_before_downloading(tmp_path, monkeypatch):
+    with RecordingServer() as host:
+        set_connection(monkeypatch, host.url)
+        with pytest.raises(VimmerseDownloadError, match="existing directory"):
+            VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path))
+        assert host.requests == []
+
+
+def test_a_partial_file_left_by_a_killed_try_is_removed(tmp_path, monkeypatch):
+    leftover = tmp_path / ".v.mp4.0123abcd.part"
+    leftover.write_bytes(b"half a video")
+    with RecordingServer() as host:
+        set_connection(monkeypatch, host.url)
+        host.default = Reply(body=FILE_A)
+        VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["v.mp4"]

@@ -179,5 +179,8 @@ def test_connection_without_an_api_key(monkeypatch):
 
 
 def test_unknown_connection_id():
-    with pytest.raises(Exception, match="vimmerse_missing_conn"):
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    with pytest.raises(exc.VimmerseConfigurationError, match="vimmerse_missing_conn") as err:
         VimmerseHook("vimmerse_missing_conn").idea_to_video("x")
+    assert isinstance(err.value, AirflowFailException) and "not retried" in str(err.value)

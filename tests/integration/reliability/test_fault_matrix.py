@@ -143,7 +143,7 @@ def test_sandbox_restart_mid_story(tmp_path, monkeypatch, deferrable):
             f"""
             with DAG("f_restart_{deferrable}", schedule=None) as dag:
                 VimmerseIdeaToVideoOperator(task_id="video", idea="Restart drill", scene_count=2,
-                                            deferrable={deferrable}, poll_interval=0.2, max_poll_errors=8)
+                                            deferrable={deferrable}, poll_interval=1, max_poll_errors=8)
             """,
         )
         restarter.join()

@@ -114,7 +114,7 @@ def _run_and_crash(home: Path, env: dict, sandbox, dag_id: str, deferrable: bool
 
         with DAG("{dag_id}", schedule=None, default_args={{"retries": 1, "retry_delay": timedelta(seconds=0)}}) as dag:
             VimmerseIdeaToVideoOperator(task_id="video", idea="A crash drill", scene_count=2,
-                                        poll_interval=0.2, deferrable={deferrable})
+                                        poll_interval=1, deferrable={deferrable})
     """)
     )
     log_path = home / f"{dag_id}.log"

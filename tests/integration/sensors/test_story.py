@@ -77,3 +77,18 @@ def test_sensor_gives_up_after_max_poll_errors_in_every_mode(sandbox_conn, monke
     assert dag_run.get_task_instance("wait").state == "failed"
     # Three polls in a row failed (two tolerated), then the sensor stopped: no timeout was waited out.
     assert stats(sandbox_conn)["requests"]["GET /story/{story_id}"] == 3
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_a_story_that_does_not_exist_fails_the_sensor_without_retries(sandbox_conn, deferrable):
+    missing = "00000000-0000-4000-8000-00000000abcd"
+    dag_run = run_dag(
+        f"sensor_missing_{deferrable}",
+        f"""
+        with DAG("sensor_missing_{deferrable}", schedule=None, default_args={{"retries": 2}}) as dag:
+            VimmerseStorySensor(task_id="wait", story_id="{missing}", poke_interval=0.05, timeout=60,
+                                deferrable={deferrable}, retry_delay=timedelta(seconds=0))
+        """,
+    )
+    ti = dag_run.get_task_instance("wait")
+    assert ti.state == "failed" and ti.try_number == 1

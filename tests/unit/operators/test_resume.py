@@ -41,3 +41,18 @@ def test_on_kill_keeps_the_paid_story(operator, caplog, capfd):
         operator.on_kill()
     logged = caplog.text + capfd.readouterr().out
     assert "s1 keeps running" in logged and "not deleted" in logged
+
+
+@pytest.mark.parametrize("destination", ["nosuchscheme-xyz://bucket/v.mp4", "ftp://host/v.mp4", "", "bad\0.mp4"])
+def test_a_literal_destination_that_cannot_work_fails_when_the_dag_is_parsed(destination):
+    from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
+    from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
+
+    with pytest.raises(VimmerseInvalidParameterError, match="destination"):
+        VimmerseDownloadVideoOperator(task_id="d", story_id="s1", destination=destination)
+
+
+def test_a_templated_destination_is_checked_when_rendered():
+    from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
+
+    VimmerseDownloadVideoOperator(task_id="d", story_id="s1", destination="{{ params.base }}/v.mp4")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import time
 
 import pendulum
 import pytest
@@ -12,18 +13,20 @@ from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmersePollingError, VimmerseServerError
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.operators.story import (
+    LEGACY_STATE_KEY,
     STATE_KEY,
     VimmerseCreateElementsOperator,
     VimmerseIdeaToVideoOperator,
     VimmerseStoryOperator,
     VimmerseUrlToVideoOperator,
+    request_digest,
 )
 
 OPERATORS = [cls for cls in VimmerseStoryOperator.__subclasses__() if "endpoint" in cls.__dict__]
 
 
 class FakeStore:
-    """What ``context["task_state_store"]`` offers: get and set."""
+    """What ``context["task_state_store"]`` offers: get and set (of JSON values)."""
 
     def __init__(self, **values):
         self.values = dict(values)
@@ -61,10 +64,17 @@ def _story(story_id, status):
     return VimmerseStory.from_api({"id": story_id, "status": status})
 
 
-def _operator(hook):
-    op = VimmerseIdeaToVideoOperator(task_id="t", idea="x")
+def _operator(hook, **arguments):
+    op = VimmerseIdeaToVideoOperator(task_id="t", idea="x", **arguments)
     op.__dict__["hook"] = hook
     return op
+
+
+def _recorded(story_id="old", *, idea="x", returned=False, created=None, **arguments):
+    """What an earlier try stored for a story it created for the request ``idea`` + ``arguments``."""
+    digest = request_digest(api.IDEA_TO_VIDEO, None, {"idea": idea, **arguments, "extra_params": None})
+    created = time.time() - 3600 if created is None else created
+    return FakeStore(**{STATE_KEY: {"story_id": story_id, "request": digest, "created": created, "returned": returned}})
 
 
 @pytest.mark.parametrize("cls", OPERATORS, ids=lambda c: c.__name__)
@@ -106,30 +116,70 @@ def test_default_args_reach_api_arguments():
     assert op.aspect_ratio == "9:16"
 
 
-def test_a_first_try_submits_and_records_the_story():
+def test_a_first_try_submits_and_records_the_story_with_its_request():
     hook, store = FakeHook(), FakeStore()
     story = _operator(hook)._reattach_or_submit({"task_state_store": store})
-    assert story.id == "new-1" and store.values[STATE_KEY] == "new-1"
+    record = store.values[STATE_KEY]
+    assert story.id == "new-1" and record["story_id"] == "new-1" and record["returned"] is False
+    assert record["request"] == request_digest(api.IDEA_TO_VIDEO, None, {"idea": "x", "extra_params": None})
 
 
 @pytest.mark.parametrize("status", ["new", "processing", "success"])
-def test_a_retry_reattaches_to_a_story_that_did_not_fail(status):
+def test_a_retry_reattaches_to_a_story_made_for_the_same_request(status):
     hook = FakeHook({"old": _story("old", status)})
-    story = _operator(hook)._reattach_or_submit({"task_state_store": FakeStore(**{STATE_KEY: "old"})})
+    story = _operator(hook)._reattach_or_submit({"task_state_store": _recorded()})
     assert story.id == "old" and hook.created == []
+
+
+def test_a_cleared_task_whose_story_was_returned_creates_a_new_one():
+    hook = FakeHook({"old": _story("old", "success")})
+    story = _operator(hook)._reattach_or_submit({"task_state_store": _recorded(returned=True)})
+    assert story.id == "new-1" and len(hook.created) == 1
+
+
+def test_a_changed_request_creates_a_new_story():
+    hook = FakeHook({"old": _story("old", "processing")})
+    story = _operator(hook, scene_count=5)._reattach_or_submit({"task_state_store": _recorded(scene_count=2)})
+    assert story.id == "new-1"
+
+
+def test_completing_marks_the_story_as_returned():
+    hook, store = FakeHook(), FakeStore()
+    op = _operator(hook)
+    story = op._reattach_or_submit({"task_state_store": store})
+
+    class TI:
+        def xcom_push(self, key, value):
+            pass
+
+    op._complete({"task_state_store": store, "ti": TI()}, story)
+    assert store.values[STATE_KEY]["returned"] is True
+
+
+def test_a_story_recorded_by_an_older_version_is_still_reattached():
+    hook = FakeHook({"old": _story("old", "processing")})
+    story = _operator(hook)._reattach_or_submit({"task_state_store": FakeStore(**{LEGACY_STATE_KEY: "old"})})
+    assert story.id == "old" and hook.created == []
+
+
+def test_a_404_right_after_the_create_is_lag_not_a_missing_story():
+    hook = FakeHook({})
+    with pytest.raises(VimmersePollingError, match="not readable yet"):
+        _operator(hook)._reattach_or_submit({"task_state_store": _recorded(created=time.time() - 5)})
+    assert hook.created == []
 
 
 @pytest.mark.parametrize("stories", [{"old": _story("old", "fail")}, {}], ids=["failed", "deleted"])
 def test_a_retry_submits_anew_when_the_old_story_failed_or_is_gone(stories):
-    hook, store = FakeHook(stories), FakeStore(**{STATE_KEY: "old"})
+    hook, store = FakeHook(stories), _recorded()
     story = _operator(hook)._reattach_or_submit({"task_state_store": store})
-    assert story.id == "new-1" and store.values[STATE_KEY] == "new-1"
+    assert story.id == "new-1" and store.values[STATE_KEY]["story_id"] == "new-1"
 
 
 def test_a_retry_that_cannot_read_the_old_story_does_not_pay_again():
     hook = FakeHook({"old": _story("old", "processing")}, read_error=VimmerseServerError("502", status_code=502))
     with pytest.raises(VimmersePollingError, match="charged twice"):
-        _operator(hook)._reattach_or_submit({"task_state_store": FakeStore(**{STATE_KEY: "old"})})
+        _operator(hook)._reattach_or_submit({"task_state_store": _recorded()})
     assert hook.created == []
 
 
@@ -137,7 +187,31 @@ def test_reattach_can_be_turned_off():
     hook = FakeHook({"old": _story("old", "processing")})
     op = _operator(hook)
     op.reattach_on_retry = False
-    assert op._reattach_or_submit({"task_state_store": FakeStore(**{STATE_KEY: "old"})}).id == "new-1"
+    assert op._reattach_or_submit({"task_state_store": _recorded()}).id == "new-1"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"poll_interval": 0.5}, "poll_interval"),
+        ({"timeout": 0}, "timeout"),
+        ({"timeout": -5}, "timeout"),
+        ({"max_poll_errors": -1}, "max_poll_errors"),
+        ({"poll_interval": "soon"}, "poll_interval"),
+    ],
+)
+def test_wait_parameters_are_checked_when_the_dag_is_parsed(arguments, field):
+    from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
+
+    with pytest.raises(VimmerseInvalidParameterError, match=field):
+        VimmerseIdeaToVideoOperator(task_id="t", idea="x", **arguments)
+
+
+def test_wait_parameters_take_timedeltas_and_no_timeout():
+    from datetime import timedelta
+
+    op = VimmerseIdeaToVideoOperator(task_id="t", idea="x", poll_interval=timedelta(seconds=45), timeout=None)
+    assert op.poll_interval == 45.0 and op.timeout is None
 
 
 def test_every_operator_calls_its_own_hook_method():
