@@ -30,7 +30,10 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["airflow_provider_vimmerse.hooks.vimmerse"],
+                "python-modules": [
+                    "airflow_provider_vimmerse.hooks.vimmerse",
+                    "airflow_provider_vimmerse.hooks.vimmerse_async",
+                ],
             }
         ],
         "operators": [

@@ -24,11 +24,11 @@ def _patch_hook(variant: str) -> None:
     import aiohttp
     from airflow.providers.http.hooks.http import HttpAsyncHook
 
-    from airflow_provider_vimmerse.hooks import vimmerse
+    from airflow_provider_vimmerse.hooks import vimmerse_async
     from airflow_provider_vimmerse.models import story_from_body
     from airflow_provider_vimmerse.triggers import story as trigger_module
 
-    class Baseline(vimmerse.VimmerseAsyncHook):
+    class Baseline(vimmerse_async.VimmerseAsyncHook):
         async def __aenter__(self):  # type: ignore[override]
             if variant == "previous":
                 # The hook before the re-cut: a hand-made aiohttp session, key and timeouts set once.

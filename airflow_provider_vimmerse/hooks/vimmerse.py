@@ -1,6 +1,7 @@
 """
-Hooks for the Vimmerse Story API: :class:`VimmerseHook` (an ``HttpHook``) and
-:class:`VimmerseAsyncHook` (an ``HttpAsyncHook``, for triggers).
+The hook for the Vimmerse Story API: :class:`VimmerseHook`, an ``HttpHook``. Its async twin for
+triggers, :class:`~airflow_provider_vimmerse.hooks.vimmerse_async.VimmerseAsyncHook`, is an
+``HttpAsyncHook`` and shares the connection rules, retry policy and error mapping.
 
 The http provider does the transport: the connection becomes the base URL and a session (TLS
 verification, keep-alive adapters), and every request goes through ``Session.request`` (so
@@ -27,8 +28,7 @@ from contextlib import contextmanager
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-from airflow.providers.http.hooks.http import HttpAsyncHook, HttpHook, SessionConfig
+from airflow.providers.http.hooks.http import HttpHook
 
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse import validation as v
@@ -97,14 +97,6 @@ def _read_within(response: requests.Response, seconds: float) -> bytes:
         chunks.append(chunk)
         if time.monotonic() > deadline:
             raise ReadTimeout(f"the answer did not complete within {seconds:g}s")
-
-
-def _aiohttp_failure(err: BaseException) -> Failure:
-    if isinstance(err, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
-        return Failure.CONNECT
-    if isinstance(err, TimeoutError):
-        return Failure.TIMEOUT
-    return Failure.DISCONNECT
 
 
 @contextmanager
@@ -501,110 +493,3 @@ def _uploads(paths: Any) -> list[tuple[str, bytes]]:
                 "image_files", str(path), f"readable image files ({type(err).__name__})"
             ) from None
     return uploads
-
-
-class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
-    """
-    The async client a trigger uses: one aiohttp session for its lifetime, through ``HttpAsyncHook.session()``.
-
-    Use it as ``async with VimmerseAsyncHook(conn_id) as hook: await hook.get_story(story_id)``.
-    The connection is looked up asynchronously, so the triggerer's event loop never blocks.
-    """
-
-    def __init__(self, vimmerse_conn_id: str = _VimmerseConnection.default_conn_name) -> None:
-        # retry_limit=1: one attempt per call; our retry policy decides about the next.
-        super().__init__(method="GET", http_conn_id=vimmerse_conn_id, retry_limit=1)
-        self.vimmerse_conn_id = vimmerse_conn_id
-        self.settings: ConnectionSettings | None = None
-        self._session_cm: Any = None
-        self._http: Any = None
-
-    async def config(self) -> SessionConfig:
-        """The session's configuration from the connection: base URL, timeouts, TLS; no extras as headers."""
-        if self._config is None:
-            with _missing_connection(self.vimmerse_conn_id):
-                settings = ConnectionSettings.from_connection(await self.aget_connection(self.vimmerse_conn_id))
-            self.settings = settings
-            options: dict[str, Any] = {
-                # One timer per request (total) rather than one re-armed on every chunk read.
-                "timeout": aiohttp.ClientTimeout(
-                    total=settings.connect_timeout + settings.timeout, sock_connect=settings.connect_timeout
-                ),
-                "allow_redirects": False,
-                "check_response": False,
-            }
-            if not settings.verify_ssl:
-                options["ssl"] = False
-            self._config = SessionConfig(
-                base_url=settings.base_url, headers={"Accept": "application/json"}, extra_options=options
-            )
-        return self._config
-
-    async def __aenter__(self) -> VimmerseAsyncHook:
-        await self.config()
-        self._session_cm = self.session()
-        self._http = await self._session_cm.__aenter__()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> None:
-        if self._session_cm is not None:
-            await self._session_cm.__aexit__(*exc_info)
-            self._session_cm = self._http = None
-
-    async def _request(self, method: str, path: str, *, charges: bool = False) -> bytes:
-        import asyncio
-
-        if self._http is None or self.settings is None:
-            raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
-        settings = self.settings
-        policy = settings.retry
-        headers = {API_KEY_HEADER: settings.api_key}
-        attempt = 0
-        while True:
-            failure = None
-            try:
-                response = await self._http.run(endpoint=path, headers=headers)
-                try:
-                    body = await response.read()
-                finally:
-                    response.release()
-                status, retry_after = response.status, response.headers.get("Retry-After")
-            except (aiohttp.ClientError, TimeoutError) as err:
-                failure, cause = _aiohttp_failure(err), describe_failure(err, settings.timeout)
-            except ValueError as err:  # aiohttp refuses a header value it cannot send
-                raise VimmerseConfigurationError(
-                    f"{method} {path} could not be sent ({type(err).__name__}): check the connection's host and key."
-                ) from None
-            if failure is None and status < 300:
-                return body
-            if failure is not None:
-                delay, why = next_retry(
-                    policy,
-                    attempt,
-                    method=method,
-                    path=path,
-                    charges=charges,
-                    failure=failure,
-                    cause=cause,
-                    url=settings.base_url + path,
-                )
-            else:
-                delay, why = next_retry(
-                    policy,
-                    attempt,
-                    method=method,
-                    path=path,
-                    charges=charges,
-                    status=status,
-                    body=body,
-                    retry_after=retry_after,
-                    secret=settings.api_key,
-                )
-            self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
-            await asyncio.sleep(delay)
-            attempt += 1
-
-    async def get_story(self, story_id: str) -> VimmerseStory:
-        """Return the story's current state (``GET /story/{id}``)."""
-        path = f"/story/{v.story_id(story_id)}"
-        return story_from_body(await self._request("GET", path), method="GET", path=path)

@@ -9,7 +9,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseAsyncHook
+from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,

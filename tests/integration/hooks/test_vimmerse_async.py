@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_vimmerse import exceptions as exc
-from airflow_provider_vimmerse.hooks.vimmerse import VimmerseAsyncHook, VimmerseHook
+from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
 from airflow_provider_vimmerse.models import VimmerseStoryStatus
 from tests.conftest import set_connection
 from tests.integration.conftest import add_fault, stats

@@ -1,0 +1,216 @@
+"""
+The machinery behind the endpoint specs: a parameter (:class:`Param`), an older name for one
+(:class:`Alias`), and an operation (:class:`Endpoint`), which checks a caller's arguments and
+builds the request's fields before anything is sent. The specs themselves, with every default and
+value list, are in :mod:`airflow_provider_vimmerse.endpoints`.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
+
+
+class VimmerseDeprecationWarning(DeprecationWarning):
+    """An older parameter name (from the first Story API reference) was used."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """
+    One request parameter.
+
+    :param name: the wire name (the service's own vocabulary).
+    :param check: ``check(name, value)`` validates and returns the value to send.
+    :param doc: what it means and what is allowed, for the docs.
+    :param default: sent when the caller gives nothing; ``None`` sends nothing (the service decides).
+    :param required: the caller must give it.
+    :param argument: the keyword callers use, when it differs from the wire name (``url`` for ``idea``).
+    """
+
+    name: str
+    check: Callable[[str, Any], Any]
+    doc: str
+    default: Any = None
+    required: bool = False
+    argument: str | None = None
+
+    @property
+    def keyword(self) -> str:
+        """The name callers pass it by."""
+        return self.argument or self.name
+
+
+@dataclass(frozen=True)
+class Alias:
+    """
+    An older parameter name that still works, with a deprecation warning.
+
+    :param old: the name DAGs written against the older reference use.
+    :param new: the parameter it now sets.
+    :param key: set this key inside ``new`` (an object such as ``audio_option``) instead of ``new`` itself.
+    """
+
+    old: str
+    new: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """
+    One Story API operation.
+
+    :param name: the hook method (and the docs' name for it).
+    :param method: HTTP method.
+    :param path: URL path; ``{story_id}`` is filled from the first argument.
+    :param body: how parameters travel: ``json``, ``form`` (urlencoded), ``multipart`` or ``none``.
+    :param summary: one line for docstrings.
+    :param params: the parameters, in the document's order.
+    :param charges: the request creates or charges (never repeated unless it provably did not arrive).
+    :param aliases: older names that still work.
+    :param ignored: older names the service no longer reads: warned about, not sent.
+    :param produces_video: the step is done only once the story has a ``video_url``.
+    """
+
+    name: str
+    method: str
+    path: str
+    body: str
+    summary: str
+    params: tuple[Param, ...] = ()
+    charges: bool = True
+    aliases: tuple[Alias, ...] = ()
+    ignored: tuple[str, ...] = ()
+    produces_video: bool = False
+    _by_name: dict[str, Param] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {param.keyword: param for param in self.params})
+
+    @property
+    def on_story(self) -> bool:
+        """The operation acts on an existing story (its path has ``{story_id}``)."""
+        return "{story_id}" in self.path
+
+    @property
+    def argument_names(self) -> tuple[str, ...]:
+        """Every keyword the hook method and operator accept: parameters, then aliases and ignored names."""
+        return (*self._by_name, *(alias.old for alias in self.aliases), *self.ignored)
+
+    @property
+    def takes_webhook(self) -> bool:
+        return "webhook_url" in self._by_name
+
+    def payload(self, given: Mapping[str, Any], extra_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """
+        Check the caller's arguments and return the request's fields (Python values, defaults filled).
+
+        Older names are mapped to the current ones with a deprecation warning; names the service
+        no longer reads are dropped with a warning; ``None`` means "not given".
+
+        :raises VimmerseInvalidParameterError: an unknown name, a bad value, or a missing required field.
+        """
+        values = {name: value for name, value in given.items() if value is not None}
+        for name in [n for n in values if n in self.ignored]:
+            warnings.warn(
+                f"{self.name}: {name!r} has no effect on {self.method} {self.path} (the service no longer reads it); "
+                "it was not sent.",
+                VimmerseDeprecationWarning,
+                stacklevel=3,
+            )
+            del values[name]
+        for alias in self.aliases:
+            if alias.old in values:
+                self._apply_alias(alias, values)
+        fields: dict[str, Any] = {}
+        for name, value in values.items():
+            param = self._by_name.get(name)
+            if param is None:
+                raise VimmerseInvalidParameterError(
+                    name, value, f"a parameter of {self.name}: {', '.join(self._by_name)}"
+                )
+            fields[param.name] = param.check(name, value)
+        for param in self.params:
+            if param.name in fields:
+                continue
+            if param.required:
+                raise VimmerseInvalidParameterError(param.keyword, None, f"a value (required by {self.name})")
+            if param.default is not None:
+                fields[param.name] = param.default
+        fields = {param.name: fields[param.name] for param in self.params if param.name in fields}
+        wire_names = {param.name for param in self.params}
+        for key, value in (extra_params or {}).items():
+            if key in wire_names or key in self.argument_names:
+                raise VimmerseInvalidParameterError(
+                    "extra_params", key, "names not already covered by a documented parameter"
+                )
+            fields[key] = value
+        if extra_params:
+            v.json_object("extra_params", fields)
+        return fields
+
+    def _apply_alias(self, alias: Alias, values: dict[str, Any]) -> None:
+        old_value = values.pop(alias.old)
+        target = f"{alias.new}.{alias.key}" if alias.key else alias.new
+        warnings.warn(
+            f"{self.name}: {alias.old!r} is deprecated; use {target!r} (the value was sent as {target!r}).",
+            VimmerseDeprecationWarning,
+            stacklevel=4,
+        )
+        if alias.key is None:
+            values.setdefault(alias.new, old_value)
+            return
+        current = values.get(alias.new)
+        merged = v.json_object(alias.new, current) if current is not None else {}
+        merged.setdefault(alias.key, old_value)
+        values[alias.new] = merged
+
+    def docstring(self, *, leading: str = "") -> str:
+        """reST for the hook method: summary, every parameter with its default, what is returned."""
+        lines = [f"{self.summary} (``{self.method} {self.path}``).", ""]
+        if leading:
+            lines += [leading, ""]
+        if self.on_story:
+            lines.append(":param story_id: the story.")
+        for param in self.params:
+            default = f" Default ``{param.default!r}``." if param.default is not None else ""
+            required = " Required." if param.required else ""
+            lines.append(f":param {param.keyword}: {param.doc}{required}{default}")
+        lines.append(":param extra_params: parameters this provider does not know yet, sent as given.")
+        if self.aliases or self.ignored:
+            older = [f"``{a.old}`` (now ``{a.new}{'.' + a.key if a.key else ''}``)" for a in self.aliases]
+            older += [f"``{name}`` (no effect)" for name in self.ignored]
+            lines.append("")
+            lines.append("Older names still accepted, with a deprecation warning: " + ", ".join(older) + ".")
+        lines += [
+            "",
+            ":return: the story as the service answered.",
+            ":raises VimmerseInvalidParameterError: before any request is sent.",
+        ]
+        return "\n".join(lines)
+
+
+def encode_form(fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Form items: lists as repeated keys, objects as JSON text, booleans as ``true``/``false``."""
+    items: list[tuple[str, str]] = []
+    for key, value in fields.items():
+        if isinstance(value, (list, tuple)):
+            items.extend((key, _form_value(item)) for item in value)
+        else:
+            items.append((key, _form_value(value)))
+    return items
+
+
+def _form_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, allow_nan=False)
+    return str(value)
