@@ -2,6 +2,11 @@
 :class:`VimmerseAsyncHook`: the async client a trigger uses, an ``HttpAsyncHook`` whose
 ``session()`` serves the trigger's whole life. It shares the connection rules, the retry policy
 and the error mapping of :class:`~airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook`.
+
+``HttpAsyncHook.session()`` looks the connection up once and opens the one aiohttp session; the
+requests then go straight to that session. ``AsyncHttpSession.run`` would wrap each one in a
+tenacity retry loop (even at ``retry_limit=1``), which doubled the triggerer's CPU per poll with
+1,000 waiting triggers (docs/performance.md); our retry policy does the retrying instead.
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
         self.vimmerse_conn_id = vimmerse_conn_id
         self.settings: ConnectionSettings | None = None
         self._session_cm: Any = None
-        self._http: Any = None
+        self._client: aiohttp.ClientSession | None = None
 
     async def config(self) -> SessionConfig:
         """The session's configuration from the connection: base URL, timeouts, TLS; no extras as headers."""
@@ -63,35 +68,39 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
             )
         return self._config
 
+    def _get_request_func(self, session: aiohttp.ClientSession, method: str | None = None) -> Any:
+        # HttpAsyncHook.session() hands over the aiohttp session it opened: keep it for our requests.
+        self._client = session
+        return super()._get_request_func(session=session, method=method)
+
     async def __aenter__(self) -> VimmerseAsyncHook:
         await self.config()
         self._session_cm = self.session()
-        self._http = await self._session_cm.__aenter__()
+        await self._session_cm.__aenter__()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
         if self._session_cm is not None:
             await self._session_cm.__aexit__(*exc_info)
-            self._session_cm = self._http = None
+            self._session_cm = self._client = None
 
     async def _request(self, method: str, path: str, *, charges: bool = False) -> bytes:
         import asyncio
 
-        if self._http is None or self.settings is None:
+        if self._client is None or self.settings is None or self._config is None:
             raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
         settings = self.settings
         policy = settings.retry
-        headers = {API_KEY_HEADER: settings.api_key}
+        headers = {**(self._config.headers or {}), API_KEY_HEADER: settings.api_key}
+        options = {key: value for key, value in (self._config.extra_options or {}).items() if key != "check_response"}
+        url = self._config.base_url + path
         attempt = 0
         while True:
             failure = None
             try:
-                response = await self._http.run(endpoint=path, headers=headers)
-                try:
+                async with self._client.request(method, url, headers=headers, **options) as response:
                     body = await response.read()
-                finally:
-                    response.release()
-                status, retry_after = response.status, response.headers.get("Retry-After")
+                    status, retry_after = response.status, response.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as err:
                 failure, cause = _aiohttp_failure(err), describe_failure(err, settings.timeout)
             except ValueError as err:  # aiohttp refuses a header value it cannot send
