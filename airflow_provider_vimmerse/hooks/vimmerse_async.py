@@ -46,6 +46,8 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
         self.settings: ConnectionSettings | None = None
         self._session_cm: Any = None
         self._client: aiohttp.ClientSession | None = None
+        self._headers: dict[str, str] = {}
+        self._options: dict[str, Any] = {}
 
     async def config(self) -> SessionConfig:
         """The session's configuration from the connection: base URL, timeouts, TLS; no extras as headers."""
@@ -70,11 +72,17 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
 
     def _get_request_func(self, session: aiohttp.ClientSession, method: str | None = None) -> Any:
         # HttpAsyncHook.session() hands over the aiohttp session it opened: keep it for our requests.
+        # It only ever talks to the API, so it carries the key and Accept headers itself (set once,
+        # not merged into every poll).
+        session.headers.update(self._headers)
         self._client = session
         return super()._get_request_func(session=session, method=method)
 
     async def __aenter__(self) -> VimmerseAsyncHook:
-        await self.config()
+        config = await self.config()
+        # What every request of this hook's life sends, built once: polls are the hot path.
+        self._headers = {**(config.headers or {}), API_KEY_HEADER: self.settings.api_key}
+        self._options = {key: value for key, value in (config.extra_options or {}).items() if key != "check_response"}
         self._session_cm = self.session()
         await self._session_cm.__aenter__()
         return self
@@ -91,14 +99,13 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
             raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
         settings = self.settings
         policy = settings.retry
-        headers = {**(self._config.headers or {}), API_KEY_HEADER: settings.api_key}
-        options = {key: value for key, value in (self._config.extra_options or {}).items() if key != "check_response"}
+        options = self._options
         url = self._config.base_url + path
         attempt = 0
         while True:
             failure = None
             try:
-                async with self._client.request(method, url, headers=headers, **options) as response:
+                async with self._client.request(method, url, **options) as response:
                     body = await response.read()
                     status, retry_after = response.status, response.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as err:
