@@ -10,7 +10,7 @@ LOWEST_HTTP_PROVIDER_VERSION ?= 6.3.0
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench clean
+.PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean
 DEMO_DIR := $(CURDIR)/.demo
 # The sandbox is its own distribution: installed from ./sandbox like a user's CI would, and
 # reinstalled when its sources change.
@@ -87,6 +87,11 @@ demo: install
 	    || { tail -n 40 "$(DEMO_DIR)/dag-test.log"; echo "Demo DAG did not succeed; log: $(DEMO_DIR)/dag-test.log"; exit 1; }; \
 	VIDEO=$$(ls -t "$(DEMO_DIR)"/output/*/story.mp4 | head -n 1); PREVIEW=$$(dirname "$$VIDEO")/preview.png; \
 	echo ""; echo "Story video:        $$VIDEO"; echo "Storyboard preview: $$PREVIEW"
+
+# Wheels of both distributions (the provider and the sandbox) into dist/.
+dist: install
+	$(PY) -m pip wheel --quiet --no-deps --wheel-dir dist . ./sandbox
+	@ls dist/*.whl
 
 clean:
 	rm -rf $(VENV) $(LOWEST_VENV) $(SANDBOX_VENV) docs/_build docs/_generated .pytest_cache .demo

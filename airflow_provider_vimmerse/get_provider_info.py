@@ -64,8 +64,11 @@ def get_provider_info() -> dict[str, Any]:
                     "placeholders": {"host": "https://api.vimmerse.net (default when empty)"},
                 },
                 "conn-fields": {
-                    "timeout": _number_field("Request timeout (s)", "Read timeout of one API request. Default 60.", 1),
-                    "connect_timeout": _number_field("Connect timeout (s)", "Default 10.", 1),
+                    # The form's minimums are the ones the hook accepts (ConnectionSettings).
+                    "timeout": _number_field(
+                        "Request timeout (s)", "Read timeout of one API request. Default 60.", 0.001
+                    ),
+                    "connect_timeout": _number_field("Connect timeout (s)", "Default 10.", 0.001),
                     "retry_limit": {
                         "label": "Retry limit",
                         "description": "Retries of a failed request (connection errors, 429, 5xx). "
@@ -82,7 +85,7 @@ def get_provider_info() -> dict[str, Any]:
                     "verify_ssl": {
                         "label": "Verify TLS certificates",
                         "description": "Default true.",
-                        "schema": {"type": ["boolean", "null"]},
+                        "schema": {"type": ["boolean", "null"], "default": True},
                     },
                     "story_url_template": {
                         "label": "Story page URL template",

@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ from airflow_provider_vimmerse.hooks._transport import (
     DEFAULT_CONN_ID,
     ConnectionSettings,
     Failure,
+    RetryPolicy,
     describe_failure,
     may_exist_error,
     next_retry,
@@ -359,12 +361,14 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         """
         Check the service is reachable and accepts the API key, without creating or charging anything.
 
-        Reads ``/health``, then a well-formed story id that cannot exist: 404 proves the key was accepted.
+        Reads ``/health``, then a well-formed story id that cannot exist: 404 proves the key was
+        accepted. Each request is tried once: a person is waiting for the answer.
         """
         try:
             base_url = self.settings.base_url
         except VimmerseError as err:
             return False, str(err)
+        self.__dict__["settings"] = replace(self.settings, retry=RetryPolicy(retry_limit=0))
         try:
             self.health()
         except VimmerseError as err:

@@ -176,10 +176,13 @@ class VimmerseStoryOperator(BaseOperator):
         raise NotImplementedError
 
     def execute(self, context: Context) -> dict[str, Any]:
-        story = self._reattach_or_submit(context)
         ti = context["ti"]
+        # Both link keys exist from the start, so the UI's link lookup never logs a missing XCom,
+        # even for a try that fails before a story exists.
+        ti.xcom_push(key="story_url", value="")
+        ti.xcom_push(key="video_url", value="")
+        story = self._reattach_or_submit(context)
         ti.xcom_push(key="story_id", value=story.id)
-        # Both link keys always exist, so the UI's link lookup never logs a missing XCom.
         ti.xcom_push(key="story_url", value=self._story_url(story.id))
         ti.xcom_push(key="video_url", value=story.video_url)
         if not self.wait_for_completion:
@@ -192,6 +195,11 @@ class VimmerseStoryOperator(BaseOperator):
             and (story.video_url or not self.endpoint.produces_video)
         ):
             return self._complete(context, story)
+        deadline = "none" if self.timeout is None else f"{self.timeout:g} s from now"
+        where = "in the triggerer" if self.deferrable else "in this worker"
+        self.log.info(
+            "Waiting for story %s %s: poll every %g s, deadline %s.", story.id, where, self.poll_interval, deadline
+        )
         if self.deferrable:
             from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 
@@ -335,6 +343,19 @@ class VimmerseStoryOperator(BaseOperator):
         return store
 
     def _complete(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
+        took = (
+            f", {(story.updated_at - story.created_at).total_seconds():.0f} s"
+            if story.created_at and story.updated_at
+            else ""
+        )
+        self.log.info(
+            "Story %s finished: %s, video %s, %s credits used%s.",
+            story.id,
+            story.status.value,
+            story.video_url or "none",
+            story.used_credits,
+            took,
+        )
         store = self._state_store(context)
         if store is not None and (record := read_record(store)) and record.get("story_id") == story.id:
             # Handed downstream: a later run of this task instance (a clear) makes a new story.

@@ -554,3 +554,13 @@ def test_wait_for_story_raises_the_failure(server, hook):
     with pytest.raises(exc.VimmerseStoryFailedError, match="Bad prompt; failed scenes: 1") as err:
         hook.wait_for_story("s1", poll_interval=0.01)
     assert err.value.story.failed_medias == [{"item": "a"}]
+
+
+def test_test_connection_answers_without_minutes_of_retries(server, monkeypatch):
+    set_connection(monkeypatch, server.url, retry_limit=5, retry_delay=30)
+    server.default = Reply(status=503)
+    hook = VimmerseHook()
+    hook._sleep = SleepRecorder()
+    ok, message = hook.test_connection()
+    assert not ok and "503" in message
+    assert len(server.requests) == 1 and hook._sleep.waits == []

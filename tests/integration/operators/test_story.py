@@ -40,7 +40,10 @@ def test_idea_to_video(sandbox_conn, deferrable, capfd, caplog):
     assert xcom(dag_run, "video", "video_url") == result["video_url"]
     assert "penguin" in VimmerseHook().get_story(result["story_id"]).raw["idea"]
     assert stats(sandbox_conn)["stories_created"] == 1
-    assert ("running trigger in line" in capfd.readouterr().out + caplog.text) is deferrable
+    logged = capfd.readouterr().out + caplog.text
+    assert ("running trigger in line" in logged) is deferrable
+    assert "Waiting for story" in logged and ("in the triggerer" in logged) is deferrable
+    assert f"Story {result['story_id']} finished: success" in logged
 
 
 @pytest.mark.parametrize("deferrable", MODES)
