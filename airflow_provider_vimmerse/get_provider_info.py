@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_vimmerse import __version__
+from airflow_provider_vimmerse.config import OPTIONS, SECTION
 
 _INTEGRATION = "Vimmerse"
 
@@ -53,6 +54,12 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_provider_vimmerse.links.story.VimmerseVideoLink",
             "airflow_provider_vimmerse.links.story.VimmerseStoryLink",
         ],
+        "config": {
+            SECTION: {
+                "description": "Defaults for every Vimmerse operator, sensor and trigger in this deployment.",
+                "options": OPTIONS,
+            }
+        },
         "connection-types": [
             {
                 "connection-type": "vimmerse",

@@ -26,9 +26,9 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseTriggerEventError,
     VimmerseWaitTimeoutError,
 )
+from airflow_provider_vimmerse.config import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL  # noqa: F401 (re-exported)
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 
-DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_MAX_POLL_ERRORS = 5
 DEFAULT_TIMEOUT = 6 * 60 * 60.0
 #: While polls fail, the pause grows 2x per consecutive error, up to this factor of the interval.

@@ -18,6 +18,7 @@ from airflow.sdk import Asset, AssetAlias
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseDownloadError, VimmerseInvalidParameterError
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.links.story import VimmerseVideoLink
 from airflow_provider_vimmerse.models import VimmerseStoryStatus
 
 if TYPE_CHECKING:
@@ -86,9 +87,12 @@ class VimmerseDownloadVideoOperator(BaseOperator):
     connection, checks the length, and lands atomically: no partial file is ever visible at the
     destination. The API key is sent only to the API host, never to a video CDN.
 
-    The destination is published as an Asset: ``Asset(destination)`` when it is a fixed absolute
-    path or URI, otherwise the alias ``vimmerse-video:<destination template>``, which resolves to
-    the rendered destination on each run. Downstream DAGs can be scheduled on either.
+    Unless ``outlets`` are given, the video is published as an Asset: ``Asset(destination)`` when
+    the destination is a fixed absolute path or URI, otherwise one asset per task,
+    ``Asset("<dag_id>.<task_id>")`` (URI ``vimmerse-video://<dag_id>/<task_id>``). Every event's
+    ``extra`` names the file that run wrote (``path``, ``bytes``, ``sha256``, ``story_id``), so a
+    downstream DAG scheduled on the asset reads it from ``triggering_asset_events``. The task's
+    "Vimmerse Video" link opens the video it downloaded.
 
     :param destination: local path or object storage URI (``file://``, ``s3://``, ...), templated.
     :param story_id: the story whose ``video_url`` to fetch (templated); the story must be ``success``.
@@ -99,6 +103,7 @@ class VimmerseDownloadVideoOperator(BaseOperator):
     """
 
     template_fields: Sequence[str] = ("destination", "story_id", "video_url", "vimmerse_conn_id")
+    operator_extra_links = (VimmerseVideoLink(),)
     ui_color = "#f0e6ff"
 
     def __init__(
@@ -113,17 +118,25 @@ class VimmerseDownloadVideoOperator(BaseOperator):
     ) -> None:
         if isinstance(destination, str) and "{{" not in destination:
             check_destination(destination)  # a literal destination is checked when the DAG is parsed
-        if "outlets" not in kwargs:
-            static = "{{" not in destination and ("://" in destination or Path(destination).is_absolute())
-            kwargs["outlets"] = [
-                Asset(destination_uri(destination)) if static else AssetAlias(f"vimmerse-video:{destination}")
-            ]
+        default_outlets = "outlets" not in kwargs
         super().__init__(**kwargs)
         self.destination = destination
         self.story_id = story_id
         self.video_url = video_url
         self.vimmerse_conn_id = vimmerse_conn_id
         self.max_resumes = max_resumes
+        if default_outlets:
+            self.outlets = self._default_outlets()
+
+    def _default_outlets(self) -> list[Asset]:
+        """The file itself when its path is fixed; else one asset per task, the file named in each event."""
+        destination = self.destination
+        if isinstance(destination, str) and "{{" not in destination:
+            if "://" in destination or Path(destination).is_absolute():
+                return [Asset(destination_uri(destination))]
+        if self.has_dag():
+            return [Asset(name=f"{self.dag_id}.{self.task_id}", uri=f"vimmerse-video://{self.dag_id}/{self.task_id}")]
+        return []
 
     @cached_property
     def hook(self) -> VimmerseHook:
@@ -133,6 +146,7 @@ class VimmerseDownloadVideoOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         target = _storage_path(self.destination)
+        context["ti"].xcom_push(key="video_url", value="")  # the link's key exists even if this try fails
         story_id = None if self.story_id in (None, "") else v.story_id(self.story_id)
         if self.video_url:
             url = v.http_url("video_url", self.video_url)
@@ -146,13 +160,15 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         else:
             raise VimmerseInvalidParameterError("story_id", None, "a story id, or video_url")
 
+        context["ti"].xcom_push(key="video_url", value=url)
         if target.protocol in LOCAL_PROTOCOLS:
             result = asdict(self.hook.download_video(url, target.path, max_resumes=self.max_resumes))
         else:
             result = self._download_to_object_storage(url, target)
         self.log.info("Downloaded %s bytes to %s (sha256 %s).", result["bytes"], result["path"], result["sha256"])
-        self._record_asset(context, str(target) if target.protocol not in LOCAL_PROTOCOLS else result["path"])
-        return {**result, "story_id": story_id}
+        result = {**result, "story_id": story_id}
+        self._record_asset(context, result)
+        return result
 
     def _download_to_object_storage(self, url: str, target: ObjectStoragePath) -> dict[str, Any]:
         # Object stores expose an object only once its upload completes, so uploading a finished
@@ -165,7 +181,10 @@ class VimmerseDownloadVideoOperator(BaseOperator):
                 shutil.copyfileobj(source, out, length=1024 * 1024)
         return {"path": str(target), "bytes": local.bytes, "sha256": local.sha256}
 
-    def _record_asset(self, context: Context, path: str) -> None:
+    def _record_asset(self, context: Context, result: dict[str, Any]) -> None:
+        """Each asset event says which file this run wrote (``extra``: path, bytes, sha256, story_id)."""
         for outlet in self.outlets:
             if isinstance(outlet, AssetAlias):
-                context["outlet_events"][outlet].add(Asset(destination_uri(path)))
+                context["outlet_events"][outlet].add(Asset(destination_uri(result["path"])), extra=result)
+            elif isinstance(outlet, Asset):
+                context["outlet_events"][outlet].extra.update(result)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
+from airflow_provider_vimmerse import config
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseNotFoundError, VimmersePollingError
@@ -33,8 +34,8 @@ from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVid
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
-    DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
+    MIN_POLL_INTERVAL,
     NOT_FOUND_GRACE_SECONDS,
     SUCCESS,
     error_for_event,
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 STATE_KEY = "vimmerse_story"
 #: Where versions before 0.2 kept the bare story id.
 LEGACY_STATE_KEY = "vimmerse_story_id"
-MIN_POLL_INTERVAL = 1.0
 _warned_no_state_store = False
 
 
@@ -91,7 +91,8 @@ class VimmerseStoryOperator(BaseOperator):
 
     :param vimmerse_conn_id: the ``vimmerse`` connection.
     :param wait_for_completion: wait until the step is done (default True).
-    :param poll_interval: seconds between status polls (default 30, at least 1; a ``timedelta`` works too).
+    :param poll_interval: seconds between status polls, at least 1 (a ``timedelta`` works too; default
+        ``[vimmerse] poll_interval``, 30).
     :param timeout: seconds (or a ``timedelta``) to wait for the story at most (default 6 hours;
         ``None``: no limit). The story is not cancelled when the wait times out.
     :param deferrable: wait in the triggerer instead of a worker slot (default
@@ -133,7 +134,7 @@ class VimmerseStoryOperator(BaseOperator):
         *,
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        poll_interval: float | None = None,
         timeout: float | None = DEFAULT_TIMEOUT,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         reattach_on_retry: bool = True,
@@ -150,7 +151,11 @@ class VimmerseStoryOperator(BaseOperator):
         self.vimmerse_conn_id = vimmerse_conn_id
         self.wait_for_completion = wait_for_completion
         # Checked when the DAG is parsed: a wait that cannot work must not start after paying.
-        self.poll_interval = v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
+        self.poll_interval = (
+            config.poll_interval()
+            if poll_interval is None
+            else v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
+        )
         self.timeout = None if timeout is None else v.number("timeout", timeout, minimum=0, exclusive=True)
         self.deferrable = deferrable
         self.reattach_on_retry = reattach_on_retry

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowSkipException, BaseSensorOperator, conf
 from airflow.sdk import PokeReturnValue
 
+from airflow_provider_vimmerse import config
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
-    DEFAULT_POLL_INTERVAL,
     FAIL,
     POLL_ERRORS,
     SUCCESS,
@@ -61,7 +61,8 @@ class VimmerseStorySensor(BaseSensorOperator):
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("poke_interval", DEFAULT_POLL_INTERVAL)
+        if kwargs.get("poke_interval") is None:
+            kwargs["poke_interval"] = config.poll_interval()
         super().__init__(**kwargs)
         max_poll_errors = v.integer("max_poll_errors", max_poll_errors, minimum=0)
         self.story_id = story_id

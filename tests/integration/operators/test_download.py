@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from airflow.sdk import Asset, AssetAlias
 
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
@@ -40,6 +39,10 @@ def test_download_by_story_id_to_a_file_uri(sandbox_conn, story_id, tmp_path):
     assert result["path"] == str(path) and result["story_id"] == story_id
     assert result["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and result["bytes"] == path.stat().st_size
     assert stats(sandbox_conn)["file_requests_with_api_key"] == 1
+    # The task's video link, and an asset event that names the file this run wrote.
+    assert xcom(dag_run, "dl", key="video_url") == VimmerseHook().get_story(story_id).video_url
+    events = _asset_events("dl_uri")
+    assert [event.extra for event in events] == [result]
 
 
 def test_download_resumes_after_a_dropped_connection(sandbox_conn, story_id, tmp_path):
@@ -70,8 +73,12 @@ def test_broken_download_leaves_nothing(sandbox_conn, story_id, tmp_path):
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
-def test_outlets_are_declared():
-    static = VimmerseDownloadVideoOperator(task_id="a", story_id="s", destination="/data/v.mp4")
-    assert static.outlets == [Asset("file:///data/v.mp4")]
-    templated = VimmerseDownloadVideoOperator(task_id="b", story_id="s", destination="/data/{{ ds }}.mp4")
-    assert templated.outlets == [AssetAlias("vimmerse-video:/data/{{ ds }}.mp4")]
+def _asset_events(dag_id: str) -> list:
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.scalars(select(AssetEvent).where(AssetEvent.source_dag_id == dag_id)).all()
+        session.expunge_all()
+        return events

@@ -217,3 +217,17 @@ def test_wait_parameters_take_timedeltas_and_no_timeout():
 def test_every_operator_calls_its_own_hook_method():
     methods = {cls.endpoint.name for cls in OPERATORS}
     assert methods == set(api.ENDPOINTS) - {"update_story"}
+
+
+def test_download_operator_publishes_a_fixed_file_or_one_asset_per_task():
+    from airflow.sdk import DAG, Asset
+
+    from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
+
+    with DAG("videos", schedule=None):
+        fixed = VimmerseDownloadVideoOperator(task_id="fixed", story_id="s", destination="/data/v.mp4")
+        templated = VimmerseDownloadVideoOperator(task_id="daily", story_id="s", destination="/data/{{ ds }}.mp4")
+        own = VimmerseDownloadVideoOperator(task_id="own", story_id="s", destination="/d/{{ ds }}", outlets=[])
+    assert fixed.outlets == [Asset("file:///data/v.mp4")]
+    assert templated.outlets == [Asset(name="videos.daily", uri="vimmerse-video://videos/daily")]
+    assert own.outlets == []
