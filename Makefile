@@ -8,6 +8,7 @@ AIRFLOW_VERSION ?= 3.3.2
 LOWEST_AIRFLOW_VERSION ?= 3.1.8
 LOWEST_HTTP_PROVIDER_VERSION ?= 6.3.0
 PY := $(VENV)/bin/python
+PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 $(PY) -m pip --quiet --progress-bar off
 PYTEST_ARGS ?=
 
 .PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean
@@ -17,10 +18,12 @@ DEMO_DIR := $(CURDIR)/.demo
 SANDBOX_SOURCES := sandbox/pyproject.toml $(shell find sandbox/src -name '*.py' 2>/dev/null)
 
 $(VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint]"
-	touch $@
+	@echo "Installing Airflow $(AIRFLOW_VERSION), the provider and the sandbox into $(VENV) (log: $(VENV)/install.log)..."
+	@$(PYTHON) -m venv $(VENV)
+	@{ $(PIP) install --upgrade pip && \
+	   $(PIP) install "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint]"; } \
+	    > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "Install failed; log: $(VENV)/install.log"; exit 1; }
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -35,10 +38,10 @@ test-unit: install
 
 # The sandbox alone, in a venv of its own: proves `pip install ./sandbox` is all it needs.
 $(SANDBOX_VENV)/.installed: $(SANDBOX_SOURCES)
-	$(PYTHON) -m venv $(SANDBOX_VENV)
-	$(SANDBOX_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(SANDBOX_VENV)/bin/python -m pip install --quiet "./sandbox[test]"
-	touch $@
+	@$(PYTHON) -m venv $(SANDBOX_VENV)
+	@PIP_DISABLE_PIP_VERSION_CHECK=1 $(SANDBOX_VENV)/bin/python -m pip install --quiet --progress-bar off "./sandbox[test]" \
+	    > $(SANDBOX_VENV)/install.log 2>&1 || { tail -n 30 $(SANDBOX_VENV)/install.log; exit 1; }
+	@touch $@
 
 test-sandbox: $(SANDBOX_VENV)/.installed
 	cd sandbox && $(CURDIR)/$(SANDBOX_VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -70,23 +73,24 @@ docs: install
 demo: install
 	@rm -rf "$(DEMO_DIR)/sandbox" "$(DEMO_DIR)/url" && mkdir -p "$(DEMO_DIR)/output"
 	@set -e; \
-	$(VENV)/bin/vimmerse-sandbox --port 0 --speed 20 --api-key demo-key \
+	$(VENV)/bin/vimmerse-sandbox --port 0 --speed 20 --api-key demo-key --quiet \
 	    --data-dir "$(DEMO_DIR)/sandbox" --static-dir "$(CURDIR)/example_dags/data" \
 	    --url-file "$(DEMO_DIR)/url" > "$(DEMO_DIR)/sandbox.log" 2>&1 & SANDBOX=$$!; \
 	trap 'kill $$SANDBOX 2>/dev/null; wait $$SANDBOX 2>/dev/null || true' EXIT; \
 	for i in $$(seq 1 100); do [ -s "$(DEMO_DIR)/url" ] && break; sleep 0.1; done; \
-	URL=$$(cat "$(DEMO_DIR)/url"); echo "Sandbox at $$URL"; \
+	URL=$$(cat "$(DEMO_DIR)/url"); echo "Sandbox running at $$URL for this demo; running vimmerse_idea_to_video..."; \
 	export AIRFLOW_HOME="$(DEMO_DIR)/airflow" AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/example_dags" \
-	    AIRFLOW__CORE__LOAD_EXAMPLES=False VIMMERSE_POLL_INTERVAL=1 \
-	    VIMMERSE_OUTPUT_BASE="file://$(DEMO_DIR)/output" VIMMERSE_IMAGE_BASE_URL="$$URL/static/images" \
+	    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__VIMMERSE__POLL_INTERVAL=1 \
 	    AIRFLOW_CONN_VIMMERSE_DEFAULT="{\"conn_type\": \"vimmerse\", \"host\": \"$$URL\", \"password\": \"demo-key\"}"; \
 	$(VENV)/bin/airflow db migrate > "$(DEMO_DIR)/airflow-db.log" 2>&1; \
-	$(VENV)/bin/airflow dags test vimmerse_idea_to_video > "$(DEMO_DIR)/dag-test.log" 2>&1 \
+	$(VENV)/bin/airflow dags test vimmerse_idea_to_video --conf "{\"output_base\": \"file://$(DEMO_DIR)/output\"}" \
+	    > "$(DEMO_DIR)/dag-test.log" 2>&1 \
 	    || { tail -n 40 "$(DEMO_DIR)/dag-test.log"; echo "Demo failed; full log: $(DEMO_DIR)/dag-test.log"; exit 1; }; \
 	grep -q "DagRun Finished: dag_id=vimmerse_idea_to_video.*state=success" "$(DEMO_DIR)/dag-test.log" \
 	    || { tail -n 40 "$(DEMO_DIR)/dag-test.log"; echo "Demo DAG did not succeed; log: $(DEMO_DIR)/dag-test.log"; exit 1; }; \
-	VIDEO=$$(ls -t "$(DEMO_DIR)"/output/*/story.mp4 | head -n 1); PREVIEW=$$(dirname "$$VIDEO")/preview.png; \
-	echo ""; echo "Story video:        $$VIDEO"; echo "Storyboard preview: $$PREVIEW"
+	VIDEO=$$(ls -t "$(DEMO_DIR)"/output/idea_to_video/*/story.mp4 | head -n 1); PREVIEW=$$(dirname "$$VIDEO")/preview.png; \
+	echo ""; echo "Story video:        $$VIDEO"; echo "Storyboard preview: $$PREVIEW"; \
+	echo "(The demo's sandbox has been stopped; start your own with: $(VENV)/bin/vimmerse-sandbox --port 8765)"
 
 # Wheels of both distributions (the provider and the sandbox) into dist/.
 dist: install

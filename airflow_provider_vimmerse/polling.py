@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from airflow_provider_vimmerse.config import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL  # noqa: F401 (re-exported)
 from airflow_provider_vimmerse.exceptions import (
     TRANSIENT_POLL_ERRORS,
     VimmerseError,
@@ -26,7 +27,6 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseTriggerEventError,
     VimmerseWaitTimeoutError,
 )
-from airflow_provider_vimmerse.config import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL  # noqa: F401 (re-exported)
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 
 DEFAULT_MAX_POLL_ERRORS = 5

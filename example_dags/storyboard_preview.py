@@ -71,3 +71,22 @@ def storyboard_preview(hook: VimmerseHook, story_id: str) -> bytes:
             result = hook.download_video(scene["image_url"], str(Path(scratch) / f"{index}.img"))
             images.append(Path(result.path).read_bytes())
     return contact_sheet(story.title or f"Story {story.id}", scenes, images)
+
+
+def review_markdown(hook: VimmerseHook, story_id: str) -> str:
+    """
+    An approval prompt in Markdown: the story's link, then each scene's name, image and narration.
+
+    The images are the story's own http(s) URLs, so the Airflow UI renders them for the reviewer
+    (a worker-local file would not open in the reviewer's browser).
+    """
+    story = hook.get_story(story_id)
+    link = hook.story_url(story_id)
+    lines = [f"Story [{story.title or story_id}]({link})" if link else f"Story {story.title or ''} `{story_id}`", ""]
+    for index, scene in enumerate((story.storyboard or {}).get("scenes") or [], start=1):
+        name = scene.get("name") or f"Scene {index}"
+        lines += [f"**{name}**", ""]
+        if scene.get("image_url"):
+            lines += [f"![{name}]({scene['image_url']})", ""]
+        lines += [f"> {scene.get('narrator') or '(no narration)'}", ""]
+    return "\n".join(lines)

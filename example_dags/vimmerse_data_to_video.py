@@ -4,10 +4,10 @@
 Data-driven production: one product video per row of a catalogue.
 
 1. **read_catalogue** reads the rows of a CSV (a small sample ships in `example_dags/data/`).
-2. **plan_batch** builds one idea per row and applies the **credit budget guard**: it only
-   schedules as many stories as `credit_budget` allows at `credits_per_story` each, and marks the
-   rest as skipped, before a single credit is spent.
-3. **create_video** (dynamic task mapping, one task per planned row) creates the videos; at most
+2. **plan_batch** is the **credit budget guard**: it keeps only as many rows as `credit_budget`
+   allows at `credits_per_story` each, before a single credit is spent; the rest are skipped.
+3. **create_video** (dynamic task mapping over the planned rows, each turned into an idea by
+   `video_request`) creates the videos; at most
    `max_active_tis_per_dagrun` run at once, so a big catalogue does not flood the API.
 4. **download_video** (mapped) streams each MP4 to `<output_base>/catalogue/<run>/<sku>.mp4`.
 5. **write_manifest** writes `manifest.json` and `manifest.csv`: every row with its story id,
@@ -17,7 +17,8 @@ Data-driven production: one product video per row of a catalogue.
 from __future__ import annotations
 
 import csv
-import os
+import json
+import logging
 from pathlib import Path
 
 import pendulum
@@ -26,10 +27,24 @@ from airflow.sdk import DAG, ObjectStoragePath, Param, task
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
 from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
 
-OUTPUT_BASE = os.environ.get("VIMMERSE_OUTPUT_BASE", "file:///tmp/vimmerse-output")
-POLL_INTERVAL = float(os.environ.get("VIMMERSE_POLL_INTERVAL", "30"))
 CATALOGUE = str(Path(__file__).parent / "data" / "products.csv")
+log = logging.getLogger(__name__)
 
+
+def run_folder(params: dict, run_id: str) -> str:
+    """This run's own output folder: runs never write over each other."""
+    return f"{params['output_base']}/catalogue/{run_id.replace(':', '_').replace('+', '_')}"
+
+
+def video_request(row: dict) -> dict:
+    """One mapped create_video task's arguments, from one catalogue row."""
+    return {
+        "idea": f"A cheerful promotion video for {row['name']}: {row['tagline']}.",
+        "title": f"{row['name']} ({row['sku']})",
+    }
+
+
+# [START howto_operator_vimmerse_data_to_video]
 with DAG(
     dag_id="vimmerse_data_to_video",
     schedule="@weekly",
@@ -37,11 +52,12 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
+    default_args={"deferrable": True},
     params={
         "catalogue": Param(CATALOGUE, type="string", description="CSV with sku, name, category, tagline"),
         "credit_budget": Param(100, type="integer", minimum=0, description="Most credits this run may spend"),
         "credits_per_story": Param(9, type="integer", minimum=1, description="Expected cost of one video"),
-        "output_base": Param(OUTPUT_BASE, type="string"),
+        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
 
@@ -51,62 +67,45 @@ with DAG(
             return list(csv.DictReader(handle))
 
     @task
-    def plan_batch(rows: list[dict], params=None) -> dict:
-        """One idea per row, and the credit budget guard: stop before the budget would be exceeded."""
+    def plan_batch(rows: list[dict], params=None) -> list[dict]:
+        """The credit budget guard: the rows the budget covers, before a single credit is spent."""
         affordable = params["credit_budget"] // params["credits_per_story"]
-        planned, skipped = rows[:affordable], rows[affordable:]
-        if skipped:
-            print(
-                f"Credit budget {params['credit_budget']} covers {affordable} of {len(rows)} rows; "
-                f"skipping {len(skipped)}."
+        if affordable < len(rows):
+            log.info(
+                "Credit budget %s covers %d of %d rows; skipping %d.",
+                params["credit_budget"],
+                affordable,
+                len(rows),
+                len(rows) - affordable,
             )
-        return {
-            "videos": [
-                {
-                    "idea": f"A cheerful promotion video for {row['name']}: {row['tagline']}.",
-                    "title": f"{row['name']} ({row['sku']})",
-                }
-                for row in planned
-            ],
-            "planned": planned,
-            "skipped": skipped,
-        }
+        return rows[:affordable]
 
-    plan = plan_batch(read_catalogue())
-
-    @task
-    def video_requests(plan: dict) -> list[dict]:
-        """The mapped task's arguments: one dict per planned video."""
-        return plan["videos"]
-
+    rows = read_catalogue()
+    planned = plan_batch(rows)
     videos = VimmerseIdeaToVideoOperator.partial(
-        task_id="create_video",
-        scene_count=2,
-        aspect_ratio="1:1",
-        deferrable=True,
-        poll_interval=POLL_INTERVAL,
-        max_active_tis_per_dagrun=2,
-    ).expand_kwargs(video_requests(plan))
+        task_id="create_video", scene_count=2, aspect_ratio="1:1", max_active_tis_per_dagrun=2
+    ).expand_kwargs(planned.map(video_request))
 
     @task
-    def download_plan(summaries: list[dict], plan: dict, params=None, run_id=None) -> list[dict]:
-        base = f"{params['output_base']}/catalogue/{run_id.replace(':', '_').replace('+', '_')}"
+    def download_plan(summaries: list[dict], planned: list[dict], params=None, run_id=None) -> list[dict]:
+        folder = run_folder(params, run_id)
         return [
-            {"story_id": summary["story_id"], "destination": f"{base}/{row['sku']}.mp4"}
-            for summary, row in zip(summaries, plan["planned"])
+            {"story_id": summary["story_id"], "destination": f"{folder}/{row['sku']}.mp4"}
+            for summary, row in zip(summaries, planned)
         ]
 
     downloads = VimmerseDownloadVideoOperator.partial(task_id="download_video").expand_kwargs(
-        download_plan(videos.output, plan)
+        download_plan(videos.output, planned)
     )
 
     @task
-    def write_manifest(plan: dict, summaries: list[dict], files: list[dict], params=None, run_id=None) -> str:
+    def write_manifest(
+        rows: list[dict], planned: list[dict], summaries: list[dict], files: list[dict], params=None, run_id=None
+    ) -> str:
         """Every row of the catalogue: what became of it."""
-        import json
-
+        skipped = rows[len(planned) :]
         entries = []
-        for row, summary, file in zip(plan["planned"], summaries, files):
+        for row, summary, file in zip(planned, summaries, files):
             entries.append(
                 {
                     **row,
@@ -117,7 +116,7 @@ with DAG(
                     "used_credits": summary["used_credits"],
                 }
             )
-        for row in plan["skipped"]:
+        for row in skipped:
             entries.append(
                 {
                     **row,
@@ -128,7 +127,7 @@ with DAG(
                     "used_credits": 0,
                 }
             )
-        folder = ObjectStoragePath(params["output_base"]) / "catalogue" / run_id.replace(":", "_").replace("+", "_")
+        folder = ObjectStoragePath(run_folder(params, run_id))
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "manifest.json").write_text(json.dumps(entries, indent=2))
         with (folder / "manifest.csv").open("w", newline="") as handle:
@@ -136,7 +135,8 @@ with DAG(
             writer.writeheader()
             writer.writerows(entries)
         spent = sum(int(e["used_credits"] or 0) for e in entries)
-        print(f"{len(plan['planned'])} videos, {len(plan['skipped'])} skipped, {spent} credits used.")
+        log.info("%d videos, %d skipped, %d credits used.", len(planned), len(skipped), spent)
         return str(folder / "manifest.json")
 
-    write_manifest(plan, videos.output, downloads.output)
+    write_manifest(rows, planned, videos.output, downloads.output)
+# [END howto_operator_vimmerse_data_to_video]

@@ -9,12 +9,11 @@ becomes a scene, animated and narrated from the `idea`.
 2. **download_video** streams the MP4 to `<output_base>/from_image_urls/<story id>.mp4`.
 
 The sample images ship in `example_dags/data/images/`; a local sandbox started with
-`--static-dir example_dags/data` serves them under `/static/images/`.
+`--static-dir example_dags/data` serves them under `/static/images/` (pass that URL as the
+`image_base_url` param).
 """
 
 from __future__ import annotations
-
-import os
 
 import pendulum
 from airflow.sdk import DAG, Param
@@ -22,10 +21,7 @@ from airflow.sdk import DAG, Param
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
 from airflow_provider_vimmerse.operators.story import VimmerseImagesToVideoOperator
 
-OUTPUT_BASE = os.environ.get("VIMMERSE_OUTPUT_BASE", "file:///tmp/vimmerse-output")
-IMAGE_BASE_URL = os.environ.get("VIMMERSE_IMAGE_BASE_URL", "https://example.com/vimmerse-images")
-POLL_INTERVAL = float(os.environ.get("VIMMERSE_POLL_INTERVAL", "30"))
-
+# [START howto_operator_vimmerse_images_to_video]
 with DAG(
     dag_id="vimmerse_images_to_video",
     schedule=None,
@@ -33,9 +29,12 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
+    default_args={"deferrable": True},
     params={
-        "image_base_url": Param(IMAGE_BASE_URL, type="string", description="Where harbor.png etc. are published"),
-        "output_base": Param(OUTPUT_BASE, type="string"),
+        "image_base_url": Param(
+            "https://example.com/vimmerse-images", type="string", description="Where harbor.png etc. are published"
+        ),
+        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
     video = VimmerseImagesToVideoOperator(
@@ -43,11 +42,10 @@ with DAG(
         image_urls=[f"{{{{ params.image_base_url }}}}/{name}.png" for name in ("harbor", "market", "lighthouse")],
         idea="Dawn at the harbor. Noon at the market. Night at the lighthouse.",
         title="A day at the harbor",
-        deferrable=True,
-        poll_interval=POLL_INTERVAL,
     )
     VimmerseDownloadVideoOperator(
         task_id="download_video",
         story_id=video.output["story_id"],
         destination="{{ params.output_base }}/from_image_urls/{{ ti.xcom_pull('images_video', key='story_id') }}.mp4",
     )
+# [END howto_operator_vimmerse_images_to_video]

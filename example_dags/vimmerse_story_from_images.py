@@ -7,14 +7,12 @@ instead of generating new ones.
 
 1. **story** creates the story (`POST /story`).
 2. **build_storyboard** writes a storyboard whose scenes point at your images
-   (`image_base_url`: where they are published; the sample images ship in
+   (the `image_base_url` param: where they are published; the sample images ship in
    `example_dags/data/images/`, and a local sandbox serves that folder under `/static/`).
 3. **scenes**, **videos** and **download_video** narrate, animate and fetch the result.
 """
 
 from __future__ import annotations
-
-import os
 
 import pendulum
 from airflow.sdk import DAG, Param, task
@@ -26,16 +24,13 @@ from airflow_provider_vimmerse.operators.story import (
     VimmerseCreateVideosOperator,
 )
 
-OUTPUT_BASE = os.environ.get("VIMMERSE_OUTPUT_BASE", "file:///tmp/vimmerse-output")
-IMAGE_BASE_URL = os.environ.get("VIMMERSE_IMAGE_BASE_URL", "https://example.com/vimmerse-images")
-POLL_INTERVAL = float(os.environ.get("VIMMERSE_POLL_INTERVAL", "30"))
-WAIT = {"poll_interval": POLL_INTERVAL, "deferrable": True}
 SCENES = [
     ("harbor", "Dawn at the harbor", "At dawn, the captain checks the boats in the quiet harbor."),
     ("market", "The fish market", "By noon, the market is loud, bright and full of stories."),
     ("lighthouse", "The lighthouse", "At night, the lighthouse guides everyone safely home."),
 ]
 
+# [START howto_operator_vimmerse_story_from_images]
 with DAG(
     dag_id="vimmerse_story_from_images",
     schedule=None,
@@ -43,14 +38,15 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
+    default_args={"deferrable": True},
     params={
-        "image_base_url": Param(IMAGE_BASE_URL, type="string", description="Where harbor.png etc. are published"),
-        "output_base": Param(OUTPUT_BASE, type="string"),
+        "image_base_url": Param(
+            "https://example.com/vimmerse-images", type="string", description="Where harbor.png etc. are published"
+        ),
+        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
-    story = VimmerseCreateStoryboardOperator(
-        task_id="story", idea="A day in a small harbor town", scene_count=3, **WAIT
-    )
+    story = VimmerseCreateStoryboardOperator(task_id="story", idea="A day in a small harbor town", scene_count=3)
 
     @task
     def build_storyboard(params=None) -> dict:
@@ -75,11 +71,12 @@ with DAG(
         }
 
     story_id = story.output["story_id"]
-    scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, storyboard=build_storyboard(), **WAIT)
-    videos = VimmerseCreateVideosOperator(task_id="videos", story_id=story_id, title="A day at the harbor", **WAIT)
+    scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, storyboard=build_storyboard())
+    videos = VimmerseCreateVideosOperator(task_id="videos", story_id=story_id, title="A day at the harbor")
     download = VimmerseDownloadVideoOperator(
         task_id="download_video",
         story_id=story_id,
         destination="{{ params.output_base }}/from_images/{{ ti.xcom_pull('story', key='story_id') }}.mp4",
     )
     story >> scenes >> videos >> download
+# [END howto_operator_vimmerse_story_from_images]

@@ -8,15 +8,15 @@ The advanced flow of the Story API, with people in the loop where it matters:
    line (your brand voice, a legal review, ...).
 3. **elements** and **scenes**: character images, music, scene images and narration.
 4. **storyboard_preview**: a PNG contact sheet of the scene images with their names and
-   narration, so a reviewer sees the story before the expensive animation step.
+   narration, kept next to the video.
 5. **review**: an optional human approval (Airflow's HITL `ApprovalOperator`), switched on with
-   the `require_approval` param; off by default so the DAG runs unattended.
+   the `require_approval` param; off by default so the DAG runs unattended. The prompt shows
+   each scene's image and narration and links the story, so the reviewer sees what the expensive
+   animation step will be paid for.
 6. **videos** and **download_video**: animation, the story video, and the MP4 on disk.
 """
 
 from __future__ import annotations
-
-import os
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
@@ -31,10 +31,7 @@ from airflow_provider_vimmerse.operators.story import (
     VimmerseCreateVideosOperator,
 )
 
-OUTPUT_BASE = os.environ.get("VIMMERSE_OUTPUT_BASE", "file:///tmp/vimmerse-output")
-POLL_INTERVAL = float(os.environ.get("VIMMERSE_POLL_INTERVAL", "30"))
-WAIT = {"poll_interval": POLL_INTERVAL, "deferrable": True}
-
+# [START howto_operator_vimmerse_story_step_by_step]
 with DAG(
     dag_id="vimmerse_story_step_by_step",
     schedule=None,
@@ -42,15 +39,16 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
+    default_args={"deferrable": True},
     params={
         "idea": Param("A bunny walks through the forest and finds honey flowing from a tree", type="string"),
         "hero_name": Param("Clover", type="string"),
         "require_approval": Param(False, type="boolean", description="Wait for a human to approve the preview"),
-        "output_base": Param(OUTPUT_BASE, type="string"),
+        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
     storyboard = VimmerseCreateStoryboardOperator(
-        task_id="storyboard", idea="{{ params.idea }}", scene_count=3, audio_option={"narrator": "Lily"}, **WAIT
+        task_id="storyboard", idea="{{ params.idea }}", scene_count=3, audio_option={"narrator": "Lily"}
     )
     story_id = storyboard.output["story_id"]
 
@@ -58,12 +56,11 @@ with DAG(
     def edit_storyboard(result: dict, params=None) -> dict:
         """Rename the hero everywhere and open with our own line."""
         board = result["storyboard"]
-        old_name = board["characters"][0]["name"]
-        replace = lambda text: text.replace(old_name, params["hero_name"])  # noqa: E731
-        board["characters"][0]["name"] = params["hero_name"]
+        old, new = board["characters"][0]["name"], params["hero_name"]
+        board["characters"][0]["name"] = new
         for scene in board["scenes"]:
-            scene["image_description"] = replace(scene.get("image_description", ""))
-            scene["narrator"] = replace(scene.get("narrator", ""))
+            scene["image_description"] = scene.get("image_description", "").replace(old, new)
+            scene["narrator"] = scene.get("narrator", "").replace(old, new)
         board["scenes"][0]["narrator"] = f"Meet {params['hero_name']}, who never says no to an adventure."
         return board
 
@@ -72,12 +69,11 @@ with DAG(
         story_id=story_id,
         storyboard=edit_storyboard(storyboard.output),
         aspect_ratio="16:9",
-        **WAIT,
     )
-    scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id, **WAIT)
+    scenes = VimmerseCreateScenesOperator(task_id="scenes", story_id=story_id)
 
     @task
-    def storyboard_preview(story_id: str, params=None, run_id=None) -> str:
+    def storyboard_preview(story_id: str, params=None) -> str:
         """The contact sheet a reviewer looks at before animation is paid for."""
         from storyboard_preview import storyboard_preview as render
 
@@ -90,6 +86,15 @@ with DAG(
 
     preview = storyboard_preview(story_id)
 
+    @task
+    def review_notes(story_id: str) -> str:
+        """The approval prompt: each scene's image and narration, and the story's link."""
+        from storyboard_preview import review_markdown
+
+        from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
+        return review_markdown(VimmerseHook(), story_id)
+
     @task.branch
     def choose_review(params=None) -> str:
         return "review" if params["require_approval"] else "auto_approved"
@@ -97,15 +102,17 @@ with DAG(
     review = ApprovalOperator(
         task_id="review",
         subject="Approve this storyboard for animation?",
-        body="The preview is at {{ ti.xcom_pull('storyboard_preview') }}",
+        body="{{ ti.xcom_pull('review_notes') }}",
     )
     auto_approved = EmptyOperator(task_id="auto_approved")
     videos = VimmerseCreateVideosOperator(
-        task_id="videos", story_id=story_id, trigger_rule="none_failed_min_one_success", **WAIT
+        task_id="videos", story_id=story_id, trigger_rule="none_failed_min_one_success"
     )
     download = VimmerseDownloadVideoOperator(
         task_id="download_video",
         story_id=story_id,
         destination="{{ params.output_base }}/step_by_step/{{ ti.xcom_pull('storyboard', key='story_id') }}/story.mp4",
     )
-    elements >> scenes >> preview >> choose_review() >> [review, auto_approved] >> videos >> download
+    notes = review_notes(story_id)
+    elements >> scenes >> [preview, notes] >> choose_review() >> [review, auto_approved] >> videos >> download
+# [END howto_operator_vimmerse_story_step_by_step]

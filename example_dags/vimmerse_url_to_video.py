@@ -8,12 +8,11 @@ reads the page (title, headings, text, images) and makes a narrated video from i
 2. **download_video** streams the MP4 to `<output_base>/from_page/<story id>.mp4`.
 
 A sample product page ships in `example_dags/data/page/`; a local sandbox started with
-`--static-dir example_dags/data` serves it under `/static/page/index.html`.
+`--static-dir example_dags/data` serves it under `/static/page/index.html` (pass that URL as the
+`page_url` param).
 """
 
 from __future__ import annotations
-
-import os
 
 import pendulum
 from airflow.sdk import DAG, Param
@@ -21,10 +20,7 @@ from airflow.sdk import DAG, Param
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
 from airflow_provider_vimmerse.operators.story import VimmerseUrlToVideoOperator
 
-OUTPUT_BASE = os.environ.get("VIMMERSE_OUTPUT_BASE", "file:///tmp/vimmerse-output")
-PAGE_URL = os.environ.get("VIMMERSE_PAGE_URL", "https://example.com/products/harbor-light-lantern")
-POLL_INTERVAL = float(os.environ.get("VIMMERSE_POLL_INTERVAL", "30"))
-
+# [START howto_operator_vimmerse_url_to_video]
 with DAG(
     dag_id="vimmerse_url_to_video",
     schedule=None,
@@ -32,9 +28,14 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
+    default_args={"deferrable": True},
     params={
-        "page_url": Param(PAGE_URL, type="string", description="The web page to turn into a video"),
-        "output_base": Param(OUTPUT_BASE, type="string"),
+        "page_url": Param(
+            "https://example.com/products/harbor-light-lantern",
+            type="string",
+            description="The web page to turn into a video",
+        ),
+        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
     video = VimmerseUrlToVideoOperator(
@@ -43,11 +44,10 @@ with DAG(
         scene_count=3,
         aspect_ratio="16:9",
         audio_option={"narrator": "Brian", "has_bg_music": True},
-        deferrable=True,
-        poll_interval=POLL_INTERVAL,
     )
     VimmerseDownloadVideoOperator(
         task_id="download_video",
         story_id=video.output["story_id"],
         destination="{{ params.output_base }}/from_page/{{ ti.xcom_pull('page_video', key='story_id') }}.mp4",
     )
+# [END howto_operator_vimmerse_url_to_video]

@@ -131,9 +131,9 @@ class VimmerseDownloadVideoOperator(BaseOperator):
     def _default_outlets(self) -> list[Asset]:
         """The file itself when its path is fixed; else one asset per task, the file named in each event."""
         destination = self.destination
-        if isinstance(destination, str) and "{{" not in destination:
-            if "://" in destination or Path(destination).is_absolute():
-                return [Asset(destination_uri(destination))]
+        fixed = isinstance(destination, str) and "{{" not in destination
+        if fixed and ("://" in destination or Path(destination).is_absolute()):
+            return [Asset(destination_uri(destination))]
         if self.has_dag():
             return [Asset(name=f"{self.dag_id}.{self.task_id}", uri=f"vimmerse-video://{self.dag_id}/{self.task_id}")]
         return []

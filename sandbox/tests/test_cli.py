@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import requests
 
@@ -75,3 +77,43 @@ def test_the_package_imports_neither_airflow_nor_the_provider():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _run_briefly(tmp_path, *options: str) -> tuple[str, str]:
+    """Start the CLI with a home of its own, make two requests, stop it with SIGTERM; return its output and URL."""
+    home, url_file = tmp_path / "home", tmp_path / "url"
+    home.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vimmerse_sandbox", "--port", "0", "--url-file", str(url_file), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not url_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        url = url_file.read_text()
+        assert requests.get(f"{url}/health", timeout=5).status_code == 200
+        assert (
+            requests.get(f"{url}/story/not-a-uuid", headers={"X-Api-Key": "sandbox-key"}, timeout=5).status_code == 400
+        )
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    assert list(home.iterdir()) == [], "the sandbox wrote under the user's home"
+    return output, url
+
+
+def test_one_log_line_per_request_and_the_default_data_dir_is_removed_on_exit(tmp_path):
+    output, _ = _run_briefly(tmp_path)
+    assert "GET /health 200" in output and "GET /story/not-a-uuid 400" in output
+    data_dir = output.split("(data dir ", 1)[1].split(",", 1)[0]
+    assert data_dir.startswith(tempfile.gettempdir()) and not Path(data_dir).exists()
+
+
+def test_quiet_logs_no_requests_and_a_given_data_dir_is_kept(tmp_path):
+    output, _ = _run_briefly(tmp_path, "--quiet", "--data-dir", str(tmp_path / "data"))
+    assert "listening on" in output and "GET /health" not in output
+    assert (tmp_path / "data").is_dir()

@@ -45,6 +45,30 @@ def try_number(dag_run: Any, task_id: str) -> int:
     return dag_run.get_task_instance(task_id).try_number
 
 
+def example_conf(output: Path, sandbox: Any) -> dict[str, str]:
+    """The run conf that points the example DAGs' params at ``output`` and the sandbox's sample inputs."""
+    return {
+        "output_base": f"file://{output}",
+        "image_base_url": f"{sandbox.url}/static/images",
+        "page_url": f"{sandbox.url}/static/page/index.html",
+    }
+
+
+def dags_test(env: dict[str, str], dag_id: str, conf: dict[str, Any], *, check: bool = True) -> str:
+    """``airflow dags test`` in a subprocess; with ``check``, the run must succeed. Returns the output."""
+    import json
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--conf", json.dumps(conf)]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    log = result.stdout + result.stderr
+    if check:
+        assert result.returncode == 0, log[-4000:]
+        assert f"dag_id={dag_id}" in log and "state=success" in log, log[-4000:]
+    return log
+
+
 def example_dags_environment(home: Path, output: Path, sandbox: Any, api_key: str) -> dict[str, str]:
     """
     Environment for ``airflow`` subprocesses that run the example DAGs against ``sandbox``, with a
@@ -59,10 +83,7 @@ def example_dags_environment(home: Path, output: Path, sandbox: Any, api_key: st
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[2] / "example_dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "VIMMERSE_POLL_INTERVAL": "1",
-        "VIMMERSE_OUTPUT_BASE": f"file://{output}",
-        "VIMMERSE_IMAGE_BASE_URL": f"{sandbox.url}/static/images",
-        "VIMMERSE_PAGE_URL": f"{sandbox.url}/static/page/index.html",
+        "AIRFLOW__VIMMERSE__POLL_INTERVAL": "1",
         "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps(
             {"conn_type": "vimmerse", "host": sandbox.url, "password": api_key}
         ),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -37,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help='a fault active from the start, e.g. \'{"kind": "status", "status": 503, "endpoint": "GET /story/*"}\'',
     )
+    parser.add_argument("--quiet", action="store_true", help="no log line per request (warnings and errors only)")
     parser.add_argument("--url-file", type=Path, help="write the server's URL to this file once it listens")
     parser.add_argument(
         "--allow-private-fetch",
@@ -62,9 +65,25 @@ def main(argv: list[str] | None = None) -> None:
             "Pass --api-key with a key of your own (or --allow-default-key)."
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.quiet:
+        logging.getLogger("vimmerse_sandbox.requests").setLevel(logging.WARNING)
+    # uvicorn re-raises SIGTERM once it has shut down; exiting through Python lets the cleanup run.
+    signal.signal(signal.SIGTERM, _exit)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vimmerse-sandbox-"))
+    try:
+        _serve(args, data_dir)
+    finally:
+        if args.data_dir is None:  # our own temporary dir: nothing of it outlives the process
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _exit(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(args: argparse.Namespace, data_dir: Path) -> None:
     from vimmerse_sandbox.server import SandboxServer
 
-    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="vimmerse-sandbox-"))
     config = SandboxConfig(
         data_dir=data_dir,
         api_key=args.api_key,

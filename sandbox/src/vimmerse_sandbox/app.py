@@ -386,7 +386,8 @@ def create_app(state: SandboxState) -> FastAPI:
         store.delete(story_id)
         return {}
 
-    @app.get("/files/{story_id}/{name}")
+    # HEAD too, like the CDN the live service serves files from (size and type without the body).
+    @app.api_route("/files/{story_id}/{name}", methods=["GET", "HEAD"])
     def get_file(story_id: str, name: str) -> FileResponse:
         root = pipeline.files.resolve()
         path = (root / story_id / name).resolve()

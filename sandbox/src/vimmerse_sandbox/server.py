@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 import threading
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -28,6 +30,38 @@ def endpoint_of(method: str, path: str) -> str:
     if parts[0] == "story" and len(parts) >= 2 and parts[1] not in ("idea-2-video", "url-2-video", "images-2-video"):
         parts[1] = "{story_id}"
     return f"{method} /" + "/".join(parts)
+
+
+class RequestLog:
+    """ASGI middleware: one log line per request (method, path, status, time); ``--quiet`` silences it."""
+
+    logger = logging.getLogger("vimmerse_sandbox.requests")
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self.logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started, answer = time.monotonic(), {"status": "-"}
+
+        async def recording(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            # The path only: the key travels in a header, and no query string is logged.
+            self.logger.info(
+                "%s %s %s %.0f ms",
+                scope["method"],
+                scope["path"],
+                answer["status"],
+                (time.monotonic() - started) * 1000,
+            )
 
 
 class FaultGate:
@@ -147,7 +181,7 @@ class SandboxServer:
         for spec in faults:
             fault_book.add(spec)
         self.state = SandboxState(config, fault_book)
-        app = FaultGate(create_app(self.state), self.state)
+        app = RequestLog(FaultGate(create_app(self.state), self.state))
         self._server = uvicorn.Server(
             uvicorn.Config(app, http=TransportProtocol, log_level="warning", lifespan="off", timeout_keep_alive=30)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from PIL import Image, ImageStat
 
 from tests.conftest import API_KEY
 from tests.integration.conftest import stats
-from tests.integration.dag_runner import example_dags_environment
+from tests.integration.dag_runner import dags_test, example_conf, example_dags_environment
 from tests.integration.media import first_frame_mean, probe
 from tests.integration.sandbox_process import SandboxProcess
 
@@ -59,15 +60,9 @@ def world(tmp_path_factory):
         yield sandbox, env, root / "output"
 
 
-def dags_test(env: dict, dag_id: str, conf: dict | None = None) -> str:
-    command = [sys.executable, "-m", "airflow", "dags", "test", dag_id]
-    if conf:
-        command += ["--conf", json.dumps(conf)]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-4000:]
-    assert f"dag_id={dag_id}" in log and "state=success" in log, log[-4000:]
-    return log
+def run_example(world, dag_id: str, **conf) -> str:
+    sandbox, env, output = world
+    return dags_test(env, dag_id, {**example_conf(output, sandbox), **conf})
 
 
 def _decodes_with_sound(path: Path) -> dict:
@@ -84,17 +79,49 @@ def _opens_on(video: Path, image: str) -> None:
 
 
 def test_idea_to_video(world):
-    _, env, output = world
-    dags_test(env, "vimmerse_idea_to_video")
-    video = next(output.glob("*/story.mp4"))
+    output = world[2]
+    run_example(world, "vimmerse_idea_to_video")
+    (video,) = output.glob("idea_to_video/*/story.mp4")
     info = _decodes_with_sound(video)
     assert info["size"] == (640, 360) and info["duration"] > 10
     assert Image.open(video.parent / "preview.png").width > 600
 
 
+def test_idea_to_video_runs_never_overwrite_each_other(world, tmp_path):
+    """Two runs on the same day and one without a logical date leave three complete, different videos."""
+    sandbox, env, _ = world
+    output = tmp_path / "output"
+    conf = {**example_conf(output, sandbox), "topic": "a robot who learns to paint"}
+    dags_test(env, "vimmerse_idea_to_video", conf)
+    dags_test(env, "vimmerse_idea_to_video", conf)
+    script = (
+        "import json, sys\n"
+        "try:\n"
+        "    from airflow.dag_processing.dagbag import DagBag\n"
+        "except ImportError:\n"
+        "    from airflow.models.dagbag import DagBag\n"
+        "dag = DagBag().get_dag('vimmerse_idea_to_video')\n"
+        "run = dag.test(logical_date=None, run_conf=json.loads(sys.argv[1]))\n"
+        "print('RUN', run.logical_date, run.state)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(conf)], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert "RUN None success" in result.stdout, (result.stdout + result.stderr)[-4000:]
+    folders = sorted(output.glob("idea_to_video/*"))
+    assert len(folders) == 3
+    digests = set()
+    for folder in folders:
+        video = folder / "story.mp4"
+        _decodes_with_sound(video)
+        assert (folder / "preview.png").stat().st_size > 1000
+        digests.add(hashlib.sha256(video.read_bytes()).hexdigest())
+    assert len(digests) == 3
+
+
 def test_step_by_step_with_approval_off(world):
-    sandbox, env, output = world
-    log = dags_test(env, "vimmerse_story_step_by_step")
+    sandbox, _, output = world
+    log = run_example(world, "vimmerse_story_step_by_step")
     (video,) = output.glob("step_by_step/*/story.mp4")
     _decodes_with_sound(video)
     assert (video.parent / "preview.png").stat().st_size > 1000
@@ -106,9 +133,9 @@ def test_step_by_step_with_approval_off(world):
 
 
 def test_data_to_video_stops_at_the_credit_guard(world):
-    sandbox, env, output = world
+    sandbox, _, output = world
     created_before = stats(sandbox)["stories_created"]
-    dags_test(env, "vimmerse_data_to_video", {"credit_budget": 18, "credits_per_story": 9})
+    run_example(world, "vimmerse_data_to_video", credit_budget=18, credits_per_story=9)
     (manifest_path,) = output.glob("catalogue/*/manifest.json")
     manifest = json.loads(manifest_path.read_text())
     rows = (EXAMPLES / "data" / "products.csv").read_text().strip().splitlines()[1:]
@@ -124,8 +151,8 @@ def test_data_to_video_stops_at_the_credit_guard(world):
 
 
 def test_story_from_images_uses_the_supplied_images(world):
-    sandbox, env, output = world
-    dags_test(env, "vimmerse_story_from_images")
+    sandbox, _, output = world
+    run_example(world, "vimmerse_story_from_images")
     (video,) = output.glob("from_images/*.mp4")
     _decodes_with_sound(video)
     _opens_on(video, "harbor.png")
@@ -133,8 +160,8 @@ def test_story_from_images_uses_the_supplied_images(world):
 
 
 def test_url_to_video_reads_the_local_page(world):
-    sandbox, env, output = world
-    dags_test(env, "vimmerse_url_to_video")
+    sandbox, _, output = world
+    run_example(world, "vimmerse_url_to_video")
     (video,) = output.glob("from_page/*.mp4")
     _decodes_with_sound(video)
     story = requests.get(f"{sandbox.url}/story/{video.stem}", headers={"X-Api-Key": API_KEY}, timeout=10).json()["data"]
@@ -143,8 +170,8 @@ def test_url_to_video_reads_the_local_page(world):
 
 
 def test_images_to_video_animates_the_shipped_images(world):
-    _, env, output = world
-    dags_test(env, "vimmerse_images_to_video")
+    output = world[2]
+    run_example(world, "vimmerse_images_to_video")
     (video,) = output.glob("from_image_urls/*.mp4")
     _decodes_with_sound(video)
     _opens_on(video, "harbor.png")

@@ -7,7 +7,6 @@ import hashlib
 import pytest
 
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
 from tests.integration.conftest import add_fault, stats
 from tests.integration.dag_runner import run_dag, xcom
 

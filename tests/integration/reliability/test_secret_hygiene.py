@@ -7,15 +7,13 @@ request to the file host.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from airflow_provider_vimmerse.hooks._transport import ConnectionSettings
 from tests.integration.conftest import stats
-from tests.integration.dag_runner import example_dags_environment
+from tests.integration.dag_runner import dags_test, example_conf, example_dags_environment
 from tests.integration.sandbox_process import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,27 +39,11 @@ def test_the_key_leaks_nowhere(tmp_path, log_level, stored_key):
         # The key as a user may store it (copied from a file, with its newline), at any log level.
         env = {**example_dags_environment(home, tmp_path / "output", sandbox, stored_key)}
         env["AIRFLOW__LOGGING__LOGGING_LEVEL"] = log_level
-        outputs = []
-        for dag_id in ("vimmerse_idea_to_video", "vimmerse_story_from_images"):
-            run = subprocess.run(
-                [sys.executable, "-m", "airflow", "dags", "test", dag_id],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            assert "state=success" in run.stdout + run.stderr, (run.stdout + run.stderr)[-3000:]
-            outputs.append(run.stdout + run.stderr)
+        conf = example_conf(tmp_path / "output", sandbox)
+        outputs = [dags_test(env, dag_id, conf) for dag_id in ("vimmerse_idea_to_video", "vimmerse_story_from_images")]
         # A failing story: the exception and its traceback are logged too.
         sandbox.add_fault(kind="story_fail", message="boom")
-        failed = subprocess.run(
-            [sys.executable, "-m", "airflow", "dags", "test", "vimmerse_idea_to_video"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        outputs.append(failed.stdout + failed.stderr)
+        outputs.append(dags_test(env, "vimmerse_idea_to_video", conf, check=False))
         assert "VimmerseStoryFailedError" in outputs[-1] and "boom" in outputs[-1]
         file_requests = stats(sandbox)["requests"].get("GET /files/{path}", 0)
         keyed_file_requests = stats(sandbox).get("file_requests_with_api_key", 0)
