@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from vimmerse_sandbox import media
 from vimmerse_sandbox.media import SAMPLE_RATE, camera_motion, frame_size, tone
 from vimmerse_sandbox.storyboard import keywords, storyboard_from_images, storyboard_from_page, write_storyboard
 
@@ -78,3 +79,52 @@ def test_images_become_one_scene_each():
     board = storyboard_from_images("Hello there. Goodbye.", ["https://i/1.png", "https://i/2.png"])
     assert [s["image_url"] for s in board["scenes"]] == ["https://i/1.png", "https://i/2.png"]
     assert [s["narrator"] for s in board["scenes"]] == ["Hello there.", "Goodbye."]
+
+
+@pytest.mark.parametrize("aspect_ratio", sorted(media.FRAME_SIZES))
+def test_scene_text_lies_inside_every_frame_of_every_camera_move(aspect_ratio):
+    size = media.frame_size(aspect_ratio)
+    caption = "The keeper rows out at dawn and finds the whale waiting by the rocks, singing a low song. " * 3
+    card = media.render_card("key", "Scene 2: Discovery at the Lighthouse Rocks", caption, size)
+    left, top, right, bottom = (edge * media._MOTION_HEADROOM for edge in card.info["text_box"])
+    assert right - left > size[0] / 3  # there is text to check
+    for motion in media.CAMERA_MOTIONS:
+        for x0, y0, x1, y1 in media.crop_windows(motion, 5 * media.FPS, size):
+            assert x0 <= left and y0 <= top and right <= x1 and bottom <= y1, (motion, (x0, y0, x1, y1))
+
+
+@pytest.mark.parametrize(
+    ("idea", "subjects", "place"),
+    [
+        (
+            "A short story: a lighthouse keeper who befriends a curious whale.",
+            ("lighthouse keeper", "curious whale"),
+            None,
+        ),
+        ("A fox opens a bakery", ("fox", "bakery"), None),
+        ("A bunny walks through the forest and finds honey flowing from a tree", ("bunny", "tree"), "forest"),
+    ],
+)
+def test_the_storyboard_is_made_of_the_ideas_own_words(idea, subjects, place):
+    board = write_storyboard(idea, 5, 1)
+    hero, other = subjects
+    assert [c["name"] for c in board["characters"]] == [f"the {hero}", f"the {other}"]
+    narration = " ".join(scene["narrator"] for scene in board["scenes"])
+    assert hero in narration and other in narration
+    assert (place in narration) if place else ("in the" not in narration)
+    assert [e["name"] for e in board["environments"]] == ([f"the {place}"] if place else [])
+    for scene in board["scenes"]:
+        # Whole sentences: a capital letter first, a full stop last, the hero in bold in the picture.
+        assert scene["narrator"][0].isupper() and scene["narrator"].endswith(".")
+        assert f"**the {hero}**" in scene["image_description"]
+
+
+def test_different_ideas_share_no_characters_or_places():
+    first = write_storyboard("A fox opens a bakery in the village", 3, 1)
+    second = write_storyboard("An old sailor who finds a map in the harbor", 3, 1)
+
+    def names(board):
+        return {item["name"] for key in ("characters", "environments") for item in board[key]}
+
+    assert names(first) == {"the fox", "the bakery", "the village"}
+    assert names(second) == {"the old sailor", "the map", "the harbor"}

@@ -10,11 +10,11 @@ import hashlib
 import io
 import math
 import re
-import textwrap
 from array import array
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 from PIL import Image, ImageDraw, ImageFont
@@ -40,11 +40,91 @@ def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
 
 
+CAMERA_MOTIONS = (
+    "static",
+    "zoom in",
+    "zoom out",
+    "dolly in",
+    "dolly out",
+    "pan left",
+    "pan right",
+    "tilt up",
+    "tilt down",
+)
+
+
+def safe_area(size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """
+    The part of a frame-sized image that every frame of every camera move shows (left, top, right,
+    bottom, in the image's pixels). Text drawn inside it is never cut by the motion crop.
+    """
+    # Every move's window changes linearly with time, so its first and last frames bound it.
+    boxes = [_crop_box(motion, t, size) for motion in CAMERA_MOTIONS for t in (0.0, 1.0)]
+    scale = _MOTION_HEADROOM
+    return (
+        max(box[0] for box in boxes) / scale,
+        max(box[1] for box in boxes) / scale,
+        min(box[2] for box in boxes) / scale,
+        min(box[3] for box in boxes) / scale,
+    )
+
+
+def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: float) -> list[str]:
+    """Break ``text`` into lines no wider than ``width`` pixels (a word longer than that is cut)."""
+    lines: list[str] = []
+    for word in text.split():
+        candidate = f"{lines[-1]} {word}" if lines else word
+        if lines and draw.textlength(candidate, font=font) <= width:
+            lines[-1] = candidate
+        else:
+            while draw.textlength(word, font=font) > width and len(word) > 1:
+                word = word[:-1]
+            lines.append(word)
+    return lines
+
+
+def _draw_text(
+    draw: ImageDraw.ImageDraw, title: str, caption: str, area: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
+    """Draw the title at the top and the caption at the bottom of ``area``; return the box they cover."""
+    left, top, right, bottom = area
+    height = bottom - top
+    pad = max(4.0, (right - left) / 50)
+    left, top, right, bottom = left + pad, top + pad, right - pad, bottom - pad
+    title_font, caption_font = _font(max(14, round(height / 11))), _font(max(10, round(height / 17)))
+    title_lines = _wrap(draw, title, title_font, right - left)[:2]
+    line_height = caption_font.size + 4
+    caption_lines = _wrap(draw, caption, caption_font, right - left)
+    room = max(1, int((height / 2 - pad) // line_height))
+    if len(caption_lines) > room:
+        caption_lines = [*caption_lines[: room - 1], caption_lines[room - 1].rstrip(".,;") + "..."]
+        while draw.textlength(caption_lines[-1], font=caption_font) > right - left:
+            caption_lines[-1] = caption_lines[-1][:-4] + "..."
+    style = {"fill": (255, 255, 255), "stroke_fill": (0, 0, 0)}
+    boxes = []
+    if title_lines:
+        text = "\n".join(title_lines)
+        draw.multiline_text((left, top), text, font=title_font, stroke_width=2, **style)
+        boxes.append(draw.multiline_textbbox((left, top), text, font=title_font, stroke_width=2))
+    if caption_lines:
+        text = "\n".join(caption_lines)
+        extent = draw.multiline_textbbox((0, 0), text, font=caption_font, stroke_width=1, spacing=4)
+        origin = (left, bottom - extent[3])
+        draw.multiline_text(origin, text, font=caption_font, stroke_width=1, spacing=4, **style)
+        boxes.append(draw.multiline_textbbox(origin, text, font=caption_font, stroke_width=1, spacing=4))
+    if not boxes:
+        return (left, top, left, top)
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
 def render_card(
     key: str, title: str, caption: str, size: tuple[int, int], thumbnails: Sequence[Image.Image] = ()
 ) -> Image.Image:
     """
     Draw a deterministic picture for a scene or element: a gradient, shapes, the title and caption.
+
+    The text lies inside :func:`safe_area`, so a clip's camera move never cuts it; its box is in
+    ``image.info["text_box"]``.
 
     :param key: what makes the picture unique (same key, same picture).
     :param thumbnails: element images shown in the corner, for character consistency.
@@ -67,24 +147,7 @@ def render_card(
     for i, thumb in enumerate(thumbnails[:3]):
         side = min(size) // 5
         image.paste(thumb.resize((side, side)), (width - (side + 8) * (i + 1), 8))
-    margin = max(8, width // 40)
-    draw.text(
-        (margin, margin),
-        title,
-        font=_font(max(14, height // 14)),
-        fill=(255, 255, 255),
-        stroke_width=2,
-        stroke_fill=(0, 0, 0),
-    )
-    wrapped = textwrap.fill(caption, width=max(20, width // 11))
-    draw.multiline_text(
-        (margin, height - margin - (wrapped.count("\n") + 1) * (height // 20 + 4)),
-        wrapped,
-        font=_font(max(10, height // 22)),
-        fill=(255, 255, 255),
-        stroke_width=1,
-        stroke_fill=(0, 0, 0),
-    )
+    image.info["text_box"] = _draw_text(draw, title, caption, safe_area(size))
     return image
 
 
@@ -121,7 +184,7 @@ def camera_motion(video_description: str) -> str:
     """The camera move named in a scene's ``video_description`` ("camera motion:dolly in, ...")."""
     match = re.search(r"camera motion\s*:\s*([a-z ]+)", video_description.lower())
     words = match.group(1) if match else video_description.lower()
-    for motion in ("zoom in", "zoom out", "dolly in", "dolly out", "pan left", "pan right", "tilt up", "tilt down"):
+    for motion in CAMERA_MOTIONS[1:]:
         if motion in words:
             return motion
     return "static"
@@ -139,6 +202,11 @@ def _crop_box(motion: str, t: float, size: tuple[int, int]) -> tuple[float, floa
     dx = (big_w - width) * (t if motion == "pan right" else 1 - t if motion == "pan left" else 0.5)
     dy = (big_h - height) * (1 - t if motion == "tilt up" else t if motion == "tilt down" else 0.5)
     return (dx, dy, dx + width, dy + height)
+
+
+def crop_windows(motion: str, frames: int, size: tuple[int, int]) -> list[tuple[float, float, float, float]]:
+    """The window of the image, enlarged by the motion headroom, that each of a clip's frames shows."""
+    return [_crop_box(motion, i / max(1, frames - 1), size) for i in range(frames)]
 
 
 def tone(seconds: float, key: str, volume: float = 0.2) -> array:
@@ -214,8 +282,7 @@ def render_clip(image: Image.Image, motion: str, seconds: float, narration: arra
     frames = max(1, round(seconds * FPS))
     writer = _Writer(path, size)
     try:
-        for i in range(frames):
-            box = _crop_box(motion, i / max(1, frames - 1), size)
+        for box in crop_windows(motion, frames, size):
             writer.add_image(big.resize(size, Image.BILINEAR, box=box))
         writer.add_audio(fit_length(narration, round(frames / FPS * SAMPLE_RATE)))
     finally:

@@ -19,19 +19,33 @@ _STOPWORDS = {
     *"them then there these they this to was were will with video story promotion about who what where when".split(),
     *"which while your you our we us me my i generate create style shows show".split(),
 }
-_HEROES = ("Pip", "Luna", "Milo", "Nova", "Juniper", "Otis", "Wren", "Ziggy", "Hazel", "Basil")
-_PLACES = ("Whispering Forest", "Harbor Town", "Crystal Cavern", "Sunlit Meadow", "Neon City", "Cloud Garden")
 _MOODS = ("playful", "hopeful", "adventurous", "warm", "dreamy", "bright")
 _MOTIONS = ("dolly in", "zoom out", "pan right", "tilt up", "zoom in", "pan left", "dolly out", "tilt down")
 _ANGLES = ("eye level", "low angle", "high angle", "wide shot")
+
+# A tiny reading of the idea, no language model: its noun phrases ("a lighthouse keeper", "a
+# curious whale") become the hero, the other and the place, and the narration is built around them.
+_FRAMING = (
+    r"^(please\s+)?(make|create|generate|write|tell)\s+(me\s+)?",
+    r"^((a|an|the)\s+)?((short|cheerful|fun|funny|little|promotion|promotional|product|daily|new)\s+)*"
+    r"(story|video|film|tale|clip|ad)\b\s*(about|of|for|where|in which|that|showing|:)?\s*",
+)
+_DETERMINERS = {"a", "an", "the", "some", "two", "three", "his", "her", "their", "its", "our", "my"}
+_PLACE_WORDS = {"in", "at", "through", "across", "into", "near", "by", "under", "over", "on", "inside", "around"}
+_BOUNDARIES = _PLACE_WORDS | {
+    *"who that which and but with while as to from of for when where because so then after before".split(),
+    *"like about without between against during".split(),
+}
+_MAX_PHRASE_WORDS = 3
 _ARC = (
-    ("Opening", "{hero} arrives at the {place}.", "Our story begins as {hero} arrives at the {place}."),
-    ("Discovery", "{hero} discovers the {thing}.", "Then {hero} discovers the secret of the {topic}."),
-    ("Challenge", "{hero} faces a challenge with the {thing}.", "But the {topic} are harder than they look."),
-    ("Friendship", "{hero} and {friend} team up.", "{friend} joins in, and they try together."),
-    ("Turning Point", "A bright idea strikes {hero}.", "A bright idea changes everything."),
-    ("Celebration", "Everyone celebrates around the {thing}.", "Everyone cheers for the {subject} and the {topic}."),
-    ("Finale", "{hero} waves goodbye at sunset.", "And that is how {hero} found joy with the {subject}."),
+    # (scene name, picture, narration): H the hero, O the other, P "in the place" (or a time).
+    ("Meet {Hname}", "**{H}**{Pin}, as the story begins.", "{opening}"),
+    ("{Oname}", "**{H}** meeting {Ob}.", "One morning, {H} came upon {O}."),
+    ("A Hard Start", "**{H}** struggling with {Ob}.", "At first, nothing about {O} was easy."),
+    ("Growing Closer", "**{H}** and {Ob}, side by side.", "Day by day, {H} learned more about {O}."),
+    ("Everything Changes", "A surprise for **{H}**{Pin}.", "Then, {P}, everything changed."),
+    ("A Celebration", "Everyone celebrates **{H}**{Pin}.", "Everyone gathered {P} to celebrate {H}."),
+    ("Happy at Last", "**{H}** at sunset, with {Ob}.", "And so {HO} ended the day happily."),
 )
 
 
@@ -46,25 +60,118 @@ def keywords(idea: str, limit: int = 3) -> list[str]:
     return sorted(ranked, key=seen.index) or ["adventure"]
 
 
+def _core(idea: str) -> str:
+    """The idea without its framing ("A short story:", "Make a video about ...") or final stop."""
+    text = " ".join(idea.split()).strip().rstrip(".!?")
+    for pattern in _FRAMING:
+        text = re.sub(pattern, "", text, flags=re.IGNORECASE).strip()
+    return text
+
+
+def noun_phrases(idea: str) -> list[tuple[str, str, str]]:
+    """
+    The idea's noun phrases in order, as ``(preposition before it, determiner, words)``:
+    "a lighthouse keeper who befriends a curious whale" gives ``("", "a", "lighthouse keeper")``
+    and ``("", "a", "curious whale")``. A phrase starts at a determiner (or the idea's first word)
+    and ends at a boundary word, before the next determiner, or after three words.
+    """
+    tokens = re.findall(r"[A-Za-z][A-Za-z'-]*|[,;:]", _core(idea))
+    phrases, index = [], 0
+    while index < len(tokens):
+        word = tokens[index].lower()
+        starts = word in _DETERMINERS or (index == 0 and word not in _BOUNDARIES)
+        if not starts:
+            index += 1
+            continue
+        before = tokens[index - 1].lower() if index and tokens[index - 1].lower() in _PLACE_WORDS else ""
+        determiner = word if word in _DETERMINERS else ""
+        index += 1 if determiner else 0
+        words: list[str] = []
+        while index < len(tokens) and len(words) < _MAX_PHRASE_WORDS:
+            token, following = tokens[index], tokens[index + 1].lower() if index + 1 < len(tokens) else ""
+            if token.lower() in _BOUNDARIES | _DETERMINERS or not token[0].isalpha():
+                break
+            if words and len(token) > 4 and token.lower().endswith(("ed", "ing")):
+                break  # a participle after the noun: "clouds | shaped like", "honey | flowing from"
+            words.append(token)
+            index += 1
+            if following in _DETERMINERS or following in _PLACE_WORDS:
+                if len(words) > 1 and _is_verb(words, determiner, following):
+                    words.pop()  # "a fox opens | a bakery", "a bunny walks | through the forest"
+                break
+        if words:
+            proper = len(words) > 1 and all(w[0].isupper() for w in words)  # "Harbor Light Lantern"
+            phrases.append((before, determiner, " ".join(words if proper else (w.lower() for w in words))))
+    return phrases
+
+
+def _is_verb(words: list[str], determiner: str, following: str) -> bool:
+    """Whether a phrase's last word, just before a determiner or preposition, is its verb."""
+    last, previous = words[-1].lower(), words[-2].lower()
+    if following in _DETERMINERS:
+        return True  # a noun phrase does not run into the next one's article
+    if determiner in ("a", "an") and last.endswith("s") and not last.endswith("ss"):
+        return True  # "a bunny walks": a singular subject's verb
+    return previous.endswith("s") and not previous.endswith("ss") and not last.endswith("s")  # "animals play"
+
+
+def _cast(idea: str) -> dict[str, str]:
+    """Hero, other and place of an idea, ready for the narration templates."""
+    phrases = noun_phrases(idea)
+    places = [p for p in phrases if p[0]]
+    people = [p for p in phrases if not p[0]] or phrases or [("", "a", "traveller")]
+    hero = people[0]
+    others = [p for p in people[1:] if p[2] != hero[2]]
+    place = places[-1][2] if places and places[-1] is not hero else ""
+    definite = f"the {hero[2]}"
+    other = f"the {others[-1][2]}" if others else "the road ahead"
+    both = f"{definite} and {other}" if others else definite
+    tokens = _core(idea).split()
+    if (
+        len(tokens) <= 9
+        and len(tokens) > len(hero[2].split()) + 1
+        and tokens[len(hero[2].split()) + 1]
+        in (
+            "who",
+            "that",
+            "which",
+        )
+    ):
+        opening = f"This is the story of {' '.join(tokens)[0].lower()}{' '.join(tokens)[1:]}."
+    else:
+        article = hero[1] if hero[1] in ("a", "an") else "the"
+        other_article = others[-1][1] if others and others[-1][1] in ("a", "an", "the") else "the"
+        extra = (f" and {other_article} {others[-1][2]}" if others else "") + (f" in the {place}" if place else "")
+        opening = f"This is the story of {article} {hero[2]}{extra}."
+    return {
+        "H": definite,
+        "O": other,
+        "HO": both,
+        "P": f"in the {place}" if place else "one evening",
+        "Pin": f" in the {place}" if place else "",
+        "Hname": " ".join(w if w[0].isupper() else w.capitalize() for w in definite.split()).replace("The ", "the ", 1),
+        "Oname": " ".join(w if w[0].isupper() else w.capitalize() for w in other.split()),
+        "opening": opening,
+    }
+
+
 def write_storyboard(idea: str, scene_count: int, seed: int | None = None) -> dict[str, Any]:
     """
     Write a storyboard in the service's shape: characters, environments, objects, scenes, music.
 
+    The hero, the other character (or thing) and the place are the idea's own noun phrases, and
+    the narration is a short arc around them in plain, grammatical sentences.
+
     :param idea: the user's idea.
     :param scene_count: how many scenes.
-    :param seed: varies names, places and camera moves; the same seed gives the same storyboard.
+    :param seed: varies camera moves and mood; the same seed gives the same storyboard.
     """
     digest = hashlib.sha256(f"{idea}\0{seed}".encode()).hexdigest()
     rng = random.Random(digest)
-    words = keywords(idea)
-    topic = words[-1]
-    subject = words[0] if len(words) > 1 else "friends"
-    hero, friend = rng.sample(_HEROES, 2)
-    place = rng.choice(_PLACES)
-    thing = "golden " + (topic[:-1] if topic.endswith("s") and not topic.endswith("ss") else topic)
+    cast = _cast(idea)
     first_motion = rng.randrange(len(_MOTIONS))
     mood = rng.choice(_MOODS)
-    fill = {"hero": hero, "friend": friend, "place": place, "thing": thing, "topic": topic, "subject": subject}
+    fill = {**cast, "Ob": f"**{cast['O']}**"}
     scenes = []
     for index in range(scene_count):
         arc = (
@@ -74,28 +181,28 @@ def write_storyboard(idea: str, scene_count: int, seed: int | None = None) -> di
             if index == scene_count - 1 and scene_count > 1
             else _ARC[1 + (index - 1) % 5]
         )
-        name, picture, narration = arc
-        bold = {k: f"**{v}**" for k, v in fill.items()}
+        name, picture, narration = (part.format(**fill) for part in arc)
         scenes.append(
             {
-                "name": f"Scene {index + 1}: {name}",
-                "image_description": picture.format(**bold) + f" Inspired by: {subject}, {topic}.",
+                "name": f"Scene {index + 1}: {name[0].upper()}{name[1:]}",
+                "image_description": picture[0].upper() + picture[1:] if picture[0] != "*" else picture,
                 "video_description": (
                     f"camera motion:{_MOTIONS[(first_motion + 3 * index) % len(_MOTIONS)]}, "
                     f"camera angle:{rng.choice(_ANGLES)}, mood:{mood}"
                 ),
-                "narrator": narration.format(**fill),
+                "narrator": narration[0].upper() + narration[1:],
             }
         )
+    place = cast["P"][3:] if cast["P"].startswith("in ") else ""
     return {
         "characters": [
-            {"name": hero, "description": f"A curious hero who loves the {topic}."},
-            {"name": friend, "description": f"{hero}'s loyal friend."},
+            {"name": cast["H"], "description": f"The hero of the idea: {cast['H']}."},
+            {"name": cast["O"], "description": f"Who (or what) {cast['H']} meets."},
         ],
-        "environments": [{"name": place, "description": f"A {mood} place where the story unfolds."}],
-        "objects": [{"name": thing, "description": f"A small token that stands for the {topic}."}],
+        "environments": [{"name": place, "description": f"A {mood} setting."}] if place else [],
+        "objects": [],
         "scenes": scenes,
-        "music": {"description": f"A {mood} instrumental theme about {subject} and {topic}."},
+        "music": {"description": f"A {mood} instrumental theme for {cast['H']} and {cast['O']}."},
     }
 
 
