@@ -8,7 +8,7 @@ AIRFLOW_VERSION ?= 3.3.2
 LOWEST_AIRFLOW_VERSION ?= 3.1.8
 LOWEST_HTTP_PROVIDER_VERSION ?= 6.3.0
 PY := $(VENV)/bin/python
-PIP := PIP_DISABLE_PIP_VERSION_CHECK=1 $(PY) -m pip --quiet --progress-bar off
+PIP_INSTALL := PIP_DISABLE_PIP_VERSION_CHECK=1 $(PY) -m pip install --quiet --progress-bar off
 PYTEST_ARGS ?=
 
 .PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean
@@ -20,8 +20,8 @@ SANDBOX_SOURCES := sandbox/pyproject.toml $(shell find sandbox/src -name '*.py' 
 $(VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
 	@echo "Installing Airflow $(AIRFLOW_VERSION), the provider and the sandbox into $(VENV) (log: $(VENV)/install.log)..."
 	@$(PYTHON) -m venv $(VENV)
-	@{ $(PIP) install --upgrade pip && \
-	   $(PIP) install "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint]"; } \
+	@{ $(PIP_INSTALL) --upgrade pip && \
+	   $(PIP_INSTALL) "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint]"; } \
 	    > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "Install failed; log: $(VENV)/install.log"; exit 1; }
 	@touch $@
 

@@ -18,7 +18,7 @@ OPTIONS = {
     "poll_interval": {
         "description": "Seconds between status polls of a waiting story operator or sensor when the DAG "
         "does not set poll_interval (or poke_interval). At least 1.",
-        "version_added": "0.3.0",
+        "version_added": "0.2.0",
         "type": "float",
         "example": "10",
         "default": str(DEFAULT_POLL_INTERVAL),

@@ -177,8 +177,17 @@ class Endpoint:
         lines = [f"{self.summary} (``{self.method} {self.path}``).", ""]
         if leading:
             lines += [leading, ""]
-        if self.on_story:
-            lines.append(":param story_id: the story.")
+        lines += [
+            self.parameter_docs(),
+            "",
+            ":return: the story as the service answered.",
+            ":raises VimmerseInvalidParameterError: before any request is sent.",
+        ]
+        return "\n".join(lines)
+
+    def parameter_docs(self) -> str:
+        """reST ``:param:`` lines for every argument (hook method and operator alike), and the older names."""
+        lines = [":param story_id: the story."] if self.on_story else []
         for param in self.params:
             default = f" Default ``{param.default!r}``." if param.default is not None else ""
             required = " Required." if param.required else ""
@@ -189,11 +198,6 @@ class Endpoint:
             older += [f"``{name}`` (no effect)" for name in self.ignored]
             lines.append("")
             lines.append("Older names still accepted, with a deprecation warning: " + ", ".join(older) + ".")
-        lines += [
-            "",
-            ":return: the story as the service answered.",
-            ":raises VimmerseInvalidParameterError: before any request is sent.",
-        ]
         return "\n".join(lines)
 
 

@@ -15,6 +15,8 @@ os.environ["AIRFLOW_HOME"] = str(_AIRFLOW_HOME)
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_AIRFLOW_HOME / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+# Sandbox stories take a second or two: poll like the demo does (the operators' floor).
+os.environ.setdefault("AIRFLOW__VIMMERSE__POLL_INTERVAL", "1")
 (_AIRFLOW_HOME / "dags").mkdir()
 
 # Distinctive, so a leak is found by searching for it.

@@ -137,6 +137,10 @@ class _VimmerseConnection:
         self.log.warning("%s %s: %s; retry %d/%d in %.1fs.", method, path, why, attempt + 1, limit, delay)  # type: ignore[attr-defined]
 
 
+#: What Airflow's UI sends in place of a saved password.
+MASKED_KEY = "***"
+
+
 class VimmerseHook(_VimmerseConnection, HttpHook):
     """
     Calls the Vimmerse Story API.
@@ -368,6 +372,12 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             base_url = self.settings.base_url
         except VimmerseError as err:
             return False, str(err)
+        if self.settings.api_key == MASKED_KEY:
+            return False, (
+                "The key to test is Airflow's mask ('***'), not a key: the UI's Test button sends the masked "
+                "password of a saved connection. Type the key into the form again, or test from the command "
+                "line: airflow connections test <conn_id>."
+            )
         self.__dict__["settings"] = replace(self.settings, retry=RetryPolicy(retry_limit=0))
         try:
             self.health()

@@ -74,7 +74,8 @@ def read_record(store: Any) -> dict[str, Any] | None:
 def _signature_for(endpoint: api.Endpoint) -> inspect.Signature:
     """The constructor signature an endpoint's operator shows: its API arguments, then the common ones."""
     keyword = inspect.Parameter.KEYWORD_ONLY
-    parameters = [inspect.Parameter("story_id", keyword)] if endpoint.on_story else []
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    parameters += [inspect.Parameter("story_id", keyword)] if endpoint.on_story else []
     for param in endpoint.params:
         default = inspect.Parameter.empty if param.required else None
         parameters.append(inspect.Parameter(param.keyword, keyword, default=default))
@@ -119,6 +120,8 @@ class VimmerseStoryOperator(BaseOperator):
             return
         story = ("story_id",) if endpoint.on_story else ()
         cls.template_fields = (*VimmerseStoryOperator.template_fields, *story, *endpoint.argument_names)
+        # Every API argument described on the operator itself (templated, like ``story_id``).
+        cls.__doc__ = f"{inspect.cleandoc(cls.__doc__ or '')}\n\n{endpoint.parameter_docs()}"
         inherited = cls.__init__
 
         def __init__(self: VimmerseStoryOperator, **kwargs: Any) -> None:

@@ -345,6 +345,21 @@ def test_files_support_range_requests(sandbox):
     assert int(full.headers["Content-Length"]) == len(full.content)
     part = requests.get(story["video_url"], headers={"Range": "bytes=100-"}, timeout=10)
     assert part.status_code == 206 and part.content == full.content[100:]
+    head = requests.head(story["video_url"], timeout=10)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["Content-Length"]) == len(full.content) and head.headers["Content-Type"] == "video/mp4"
+
+
+def test_step_order_is_as_lenient_as_documented(sandbox):
+    """docs/sandbox.md: videos straight after the storyboard is accepted, and videos twice is a new version."""
+    story_id = post(sandbox, "/story", files=[("idea", (None, "A fox opens a bakery"))]).json()["data"]["id"]
+    wait(sandbox, story_id)
+    assert post(sandbox, f"/story/{story_id}/videos", {"duration": 1}).status_code == 200
+    first = wait(sandbox, story_id, video=True)
+    assert post(sandbox, f"/story/{story_id}/videos", {"duration": 1}).status_code == 200
+    second = wait(sandbox, story_id, video=True)
+    assert first["video_url"].endswith("story_v1.mp4") and second["video_url"].endswith("story_v2.mp4")
+    assert second["used_credits"] > first["used_credits"]
 
 
 def _delivered(target: FileHost, timeout: float = 10) -> list:

@@ -24,8 +24,9 @@ def _snippets(kind: str) -> list:
     return found
 
 
-def test_the_docs_have_snippets():
-    assert len(_snippets("dag")) >= 3 and _snippets("async")
+def test_the_snippet_pattern_still_finds_the_docs_snippets():
+    # The longer examples are included from example_dags/ (run by the example DAG tests).
+    assert _snippets("dag") and _snippets("async")
 
 
 @pytest.mark.parametrize("source", _snippets("dag"))

@@ -517,6 +517,16 @@ def test_test_connection_without_a_key_says_so(monkeypatch):
     assert not ok and "no API key" in message and "not reachable" not in message
 
 
+def test_test_connection_with_the_ui_masked_password_says_so_without_a_request(server, monkeypatch):
+    # The UI's Test button sends a saved connection's password as Airflow's mask.
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_VIMMERSE_DEFAULT", json.dumps({"conn_type": "vimmerse", "host": server.url, "password": "***"})
+    )
+    ok, message = VimmerseHook().test_connection()
+    assert not ok and "mask" in message and "airflow connections test" in message
+    assert server.requests == []
+
+
 def test_insufficient_credit_creates_nothing(sandbox_conn):
     sandbox_conn.set_credits(2)
     with pytest.raises(exc.VimmerseInsufficientCreditError):
