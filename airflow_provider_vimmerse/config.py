@@ -13,6 +13,8 @@ DEFAULT_POLL_INTERVAL = 30.0
 #: Polling faster than once a second only spends the API quota.
 MIN_POLL_INTERVAL = 1.0
 
+DEFAULT_FALLBACK_POLL_INTERVAL = 600.0
+
 #: The options, as the provider info declares them (``airflow config list`` shows them).
 OPTIONS = {
     "poll_interval": {
@@ -23,16 +25,76 @@ OPTIONS = {
         "example": "10",
         "default": str(DEFAULT_POLL_INTERVAL),
     },
+    "webhook_bind": {
+        "description": "host:port on which each triggerer listens for Vimmerse webhooks (one small HTTP server "
+        "per triggerer, shared by every waiting Vimmerse trigger). Empty (the default): webhooks are off and "
+        "waits poll. Needs webhook_public_url too.",
+        "version_added": "0.2.0",
+        "type": "string",
+        "example": "0.0.0.0:8790",
+        "default": "",
+    },
+    "webhook_public_url": {
+        "description": "The base URL at which Vimmerse reaches the triggerers' webhook listener (e.g. through an "
+        "ingress or reverse proxy). Deferred story operators put <this URL>/vimmerse/webhook/<token> on the "
+        "requests that accept a webhook_url. Empty (the default): no webhook_url is added.",
+        "version_added": "0.2.0",
+        "type": "string",
+        "example": "https://airflow-hooks.example.com",
+        "default": "",
+    },
+    "webhook_fallback_poll_interval": {
+        "description": "Seconds between the safety-net status polls of a wait that expects a webhook: a lost "
+        "webhook, or one delivered to another triggerer, still ends the wait this late at most. At least 1.",
+        "version_added": "0.2.0",
+        "type": "float",
+        "example": "600",
+        "default": str(DEFAULT_FALLBACK_POLL_INTERVAL),
+    },
 }
+
+
+def _get(option: str) -> str:
+    from airflow.providers.common.compat.sdk import conf
+
+    return (conf.get(SECTION, option, fallback="") or "").strip()
+
+
+def _seconds(option: str, default: float) -> float:
+    from airflow_provider_vimmerse import validation as v
+
+    value = _get(option)
+    return v.number(f"[{SECTION}] {option}", value, minimum=MIN_POLL_INTERVAL) if value else default
 
 
 def poll_interval() -> float:
     """``[vimmerse] poll_interval``, checked like the operator argument it stands in for."""
-    from airflow.providers.common.compat.sdk import conf
+    return _seconds("poll_interval", DEFAULT_POLL_INTERVAL)
 
+
+def webhook_fallback_poll_interval() -> float:
+    """``[vimmerse] webhook_fallback_poll_interval``: the safety-net poll of a wait expecting a webhook."""
+    return _seconds("webhook_fallback_poll_interval", DEFAULT_FALLBACK_POLL_INTERVAL)
+
+
+def webhook_bind() -> tuple[str, int] | None:
+    """``[vimmerse] webhook_bind`` as ``(host, port)``; ``None`` when webhooks are off."""
+    from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError
+
+    value = _get("webhook_bind")
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise VimmerseConfigurationError(
+            f"[{SECTION}] webhook_bind is {value!r}; expected host:port, e.g. 0.0.0.0:8790 (or empty for no webhooks)."
+        )
+    return host.strip("[]"), int(port)
+
+
+def webhook_public_url() -> str:
+    """``[vimmerse] webhook_public_url`` without a trailing slash; empty when webhooks are off."""
     from airflow_provider_vimmerse import validation as v
 
-    value = conf.get(SECTION, "poll_interval", fallback="")
-    if not value.strip():
-        return DEFAULT_POLL_INTERVAL
-    return v.number(f"[{SECTION}] poll_interval", value.strip(), minimum=MIN_POLL_INTERVAL)
+    value = _get("webhook_public_url")
+    return v.http_url(f"[{SECTION}] webhook_public_url", value).rstrip("/") if value else ""

@@ -462,6 +462,24 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         template = self.settings.story_url_template
         return template.format(story_id=v.story_id(story_id)) if template else None
 
+    def events_webhook_url(self, name: str = "default") -> str:
+        """
+        The ``webhook_url`` that makes a story fire :class:`VimmerseStoryEventTrigger` ``name`` when it
+        finishes (for stories created anywhere, in Airflow or not). Derived from the API key and
+        ``[vimmerse] webhook_public_url``: it changes when the key does.
+
+        :raises VimmerseConfigurationError: when ``[vimmerse] webhook_public_url`` is not set.
+        """
+        from airflow_provider_vimmerse import config
+        from airflow_provider_vimmerse.webhooks import WebhookToken
+
+        public_url = config.webhook_public_url()
+        if not public_url:
+            raise VimmerseConfigurationError(
+                "[vimmerse] webhook_public_url is not set: there is no URL at which Vimmerse can reach the triggerers."
+            )
+        return WebhookToken.for_events(self.settings.api_key, name).url(public_url)
+
     def download_video(self, url: str, destination: str, **kwargs: Any) -> DownloadResult:
         """
         Stream ``url`` to the local file ``destination`` (atomic, resumable, length-checked).

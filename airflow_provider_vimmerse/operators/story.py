@@ -41,6 +41,7 @@ from airflow_provider_vimmerse.polling import (
     error_for_event,
     validate_event,
 )
+from airflow_provider_vimmerse.webhooks import WebhookToken
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -177,7 +178,20 @@ class VimmerseStoryOperator(BaseOperator):
     def api_arguments(self) -> dict[str, Any]:
         """This step's API arguments as set (rendered) on the operator; unset ones are not sent."""
         arguments = {name: getattr(self, name) for name in self.endpoint.argument_names}
+        if getattr(self, "_webhook_url", None):
+            arguments["webhook_url"] = self._webhook_url
         return {**arguments, "extra_params": self.extra_params}
+
+    def _webhook_token(self) -> WebhookToken | None:
+        """
+        A token for this wait's webhook, when the triggerer listens for them: a deferred wait on a
+        request that takes a ``webhook_url`` the user did not set, with ``[vimmerse] webhook_public_url``.
+        """
+        if not (self.deferrable and self.wait_for_completion and self.endpoint.takes_webhook):
+            return None
+        if getattr(self, "webhook_url", None) or not config.webhook_public_url():
+            return None
+        return WebhookToken.new()
 
     def submit(self, hook: VimmerseHook) -> VimmerseStory:
         """Send this step's request (each operator calls its own hook method)."""
@@ -205,9 +219,14 @@ class VimmerseStoryOperator(BaseOperator):
             return self._complete(context, story)
         deadline = "none" if self.timeout is None else f"{self.timeout:g} s from now"
         where = "in the triggerer" if self.deferrable else "in this worker"
-        self.log.info(
-            "Waiting for story %s %s: poll every %g s, deadline %s.", story.id, where, self.poll_interval, deadline
+        webhook = getattr(self, "_webhook", None)
+        fallback = config.webhook_fallback_poll_interval() if webhook else None
+        how = (
+            f"its webhook, or a fallback poll every {fallback:g} s"
+            if webhook
+            else f"poll every {self.poll_interval:g} s"
         )
+        self.log.info("Waiting for story %s %s: %s, deadline %s.", story.id, where, how, deadline)
         if self.deferrable:
             from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 
@@ -220,6 +239,8 @@ class VimmerseStoryOperator(BaseOperator):
                     max_poll_errors=self.max_poll_errors,
                     needs_video=self.endpoint.produces_video,
                     not_found_grace=NOT_FOUND_GRACE_SECONDS,
+                    webhook_token=webhook.serialize() if webhook else None,
+                    fallback_poll_interval=fallback,
                 ),
                 method_name="execute_complete",
             )
@@ -273,7 +294,12 @@ class VimmerseStoryOperator(BaseOperator):
             story = self._previous_story(record)
             if story is not None:
                 self._story_id = story.id
+                saved = record.get("webhook_token")
+                self._webhook = WebhookToken.parse(saved) if saved and self.deferrable else None
                 return story
+        token = self._webhook_token()
+        self._webhook = token
+        self._webhook_url = token.url(config.webhook_public_url()) if token else None
         story = self.submit(self.hook)
         self._story_id = story.id
         if self.endpoint.on_story:
@@ -281,7 +307,8 @@ class VimmerseStoryOperator(BaseOperator):
         else:
             self.log.info("Created story %s (%s).", story.id, self.endpoint.name)
         if store is not None:
-            store.set(STATE_KEY, {"story_id": story.id, "request": digest, "created": time.time(), "returned": False})
+            record = {"story_id": story.id, "request": digest, "created": time.time(), "returned": False}
+            store.set(STATE_KEY, {**record, "webhook_token": token.serialize() if token else None})
         return story
 
     def _may_reattach(self, record: dict[str, Any], digest: str) -> bool:

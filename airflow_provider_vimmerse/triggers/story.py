@@ -1,14 +1,23 @@
-"""The trigger that waits for a story to finish, for deferrable operators and the sensor."""
+"""
+The triggers: one waits for a story to finish (deferrable operators and the sensor), by polling
+or, when the triggerer listens for Vimmerse webhooks, woken by the story's webhook with a slow
+poll as the safety net; the other fires an event for every story that finishes (``AssetWatcher``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
+from airflow_provider_vimmerse import config
+from airflow_provider_vimmerse.exceptions import VimmerseError, VimmerseInvalidParameterError
 from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
@@ -20,6 +29,8 @@ from airflow_provider_vimmerse.polling import (
     error_event,
     event,
 )
+from airflow_provider_vimmerse.triggers.listener import WebhookSignal, listening
+from airflow_provider_vimmerse.webhooks import WebhookToken
 
 
 class VimmerseStoryTrigger(BaseTrigger):
@@ -40,6 +51,12 @@ class VimmerseStoryTrigger(BaseTrigger):
     :param needs_video: the wait ends in ``success`` only once the story has a ``video_url``.
     :param not_found_grace: seconds during which a 404 is read as the service's lag for a story
         just created (0: a 404 ends the wait with a ``not_found`` event).
+    :param webhook_token: the token in the ``webhook_url`` the story was created with
+        (``<wait id>/<secret>``): when this triggerer listens for webhooks, the wait sleeps until the
+        webhook arrives, confirms it with one ``GET``, and polls only every
+        ``fallback_poll_interval`` seconds in case the webhook is lost.
+    :param fallback_poll_interval: the safety-net poll of a wait expecting a webhook (default
+        ``[vimmerse] webhook_fallback_poll_interval``, 600 s).
     """
 
     def __init__(
@@ -51,6 +68,8 @@ class VimmerseStoryTrigger(BaseTrigger):
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         needs_video: bool = False,
         not_found_grace: float = 0.0,
+        webhook_token: str | None = None,
+        fallback_poll_interval: float | None = None,
     ) -> None:
         super().__init__()
         self.story_id = story_id
@@ -60,6 +79,8 @@ class VimmerseStoryTrigger(BaseTrigger):
         self.max_poll_errors = max_poll_errors
         self.needs_video = needs_video
         self.not_found_grace = not_found_grace
+        self.webhook_token = webhook_token
+        self.fallback_poll_interval = fallback_poll_interval
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -72,13 +93,53 @@ class VimmerseStoryTrigger(BaseTrigger):
                 "max_poll_errors": self.max_poll_errors,
                 "needs_video": self.needs_video,
                 "not_found_grace": self.not_found_grace,
+                "webhook_token": self.webhook_token,
+                "fallback_poll_interval": self.fallback_poll_interval,
             },
         )
+
+    @asynccontextmanager
+    async def _webhook(self) -> AsyncIterator[WebhookSignal | None]:
+        """This wait's webhook signal, or None when it polls (no token, or no listener here)."""
+        if not self.webhook_token:
+            yield None
+            return
+        bind = config.webhook_bind()
+        if bind is None:
+            self.log.warning(
+                "Story %s expects a webhook, but [vimmerse] webhook_bind is empty in this triggerer: "
+                "polling every %g s instead.",
+                self.story_id,
+                self.poll_interval,
+            )
+            yield None
+            return
+        token = WebhookToken.parse(self.webhook_token)
+        try:
+            async with listening(bind) as listener:
+                signal = WebhookSignal()
+                listener.register(token, signal.notify)
+                try:
+                    yield signal
+                finally:
+                    listener.unregister(token)
+        except OSError as err:
+            self.log.error("No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id)
+            yield None
+
+    def _pause(self, decision: Any, signal: WebhookSignal | None, now: float) -> float:
+        """How long to sleep: the decision's pause, or the slow fallback while a webhook is expected."""
+        state = decision.state
+        if signal is None or state.errors or state.video_wait_started is not None:
+            return decision.sleep
+        fallback = self.fallback_poll_interval or config.webhook_fallback_poll_interval()
+        return fallback if self.end_time is None else max(0.0, min(fallback, self.end_time - now))
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         state = PollState()
         try:
-            async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook:
+            # The webhook is registered before the first GET: one that arrives in between still counts.
+            async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook() as signal:
                 while True:
                     result: VimmerseStory | Exception
                     try:
@@ -92,10 +153,11 @@ class VimmerseStoryTrigger(BaseTrigger):
                             err,
                         )
                         result = err
+                    now = time.time()
                     decision = decide(
                         result,
                         state,
-                        now=time.time(),
+                        now=now,
                         deadline=self.end_time,
                         poll_interval=self.poll_interval,
                         max_poll_errors=self.max_poll_errors,
@@ -109,7 +171,101 @@ class VimmerseStoryTrigger(BaseTrigger):
                         yield TriggerEvent(event(decision, self.story_id))
                         return
                     state = decision.state
-                    await asyncio.sleep(decision.sleep)
+                    pause = self._pause(decision, signal, now)
+                    if signal is None:
+                        await asyncio.sleep(pause)
+                    elif await signal.wait(pause):
+                        self.log.info("story %s: webhook received; confirming with GET", self.story_id)
         except Exception as err:  # a rejected key, an unknown story, a broken connection config
             progress = state.progress[1] if state.progress else None
             yield TriggerEvent(error_event(self.story_id, err, progress))
+
+
+#: Statuses a webhook event reports by default: the story is finished.
+FINISHED = ("success", "fail")
+_REMEMBERED_STORIES = 10_000
+
+
+class VimmerseStoryEventTrigger(BaseEventTrigger):
+    """
+    Fire an event whenever a story finishes whose ``webhook_url`` is this trigger's URL, for
+    event-driven scheduling: ``Asset(..., watchers=[AssetWatcher(name=..., trigger=VimmerseStoryEventTrigger())])``.
+
+    The URL is ``VimmerseHook().events_webhook_url(name)``; give it as ``webhook_url`` to stories
+    created anywhere (in Airflow or not). Each webhook is confirmed with one ``GET /story/{id}``
+    before an event is fired, so a forged call fires nothing, and a burst of webhooks for one story
+    fires one event. Needs the triggerer's webhook listener (``[vimmerse] webhook_bind``).
+
+    Each event's payload: ``story_id``, ``status``, ``video_url``, ``title``, ``used_credits``.
+
+    :param name: names this event stream (part of its URL); several watchers may use different names.
+    :param vimmerse_conn_id: the ``vimmerse`` connection (its API key confirms webhooks and derives the URL).
+    :param statuses: the story statuses that fire an event (default ``success`` and ``fail``).
+    """
+
+    def __init__(
+        self,
+        name: str = "default",
+        vimmerse_conn_id: str = VimmerseAsyncHook.default_conn_name,
+        statuses: tuple[str, ...] | list[str] = FINISHED,
+    ) -> None:
+        super().__init__()
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", name):
+            raise VimmerseInvalidParameterError("name", name, "1-100 letters, digits, '_', '.' or '-' (it is in a URL)")
+        self.name = name
+        self.vimmerse_conn_id = vimmerse_conn_id
+        self.statuses = tuple(statuses)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"name": self.name, "vimmerse_conn_id": self.vimmerse_conn_id, "statuses": list(self.statuses)},
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        bind = config.webhook_bind()
+        if bind is None:
+            self.log.error(
+                "VimmerseStoryEventTrigger %r needs the webhook listener: set [vimmerse] webhook_bind.", self.name
+            )
+            return
+        queue: asyncio.Queue[dict[str, str]] = asyncio.Queue(maxsize=1000)
+
+        def enqueue(payload: dict[str, str]) -> None:
+            if queue.full():
+                self.log.warning("Dropped a webhook: %d are waiting to be confirmed.", queue.qsize())
+            else:
+                queue.put_nowait(payload)
+
+        fired: OrderedDict[str, str] = OrderedDict()  # story id -> status an event was fired for
+        async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, listening(bind) as listener:
+            token = WebhookToken.for_events(hook.settings.api_key, self.name)
+            listener.register(token, enqueue)
+            try:
+                while True:
+                    payload = await queue.get()
+                    story_id = payload["batch_id"]
+                    if fired.get(story_id) == payload["status"]:
+                        continue  # a repeated delivery of what already fired: no GET
+                    try:
+                        story = await hook.get_story(story_id)
+                    except VimmerseError as err:
+                        self.log.warning("Webhook for story %s not confirmed: %s", story_id, err)
+                        continue
+                    status = story.status.value
+                    if status not in self.statuses or fired.get(story_id) == status:
+                        continue
+                    fired[story_id] = status
+                    if len(fired) > _REMEMBERED_STORIES:
+                        fired.popitem(last=False)
+                    yield TriggerEvent(
+                        {
+                            "story_id": story.id,
+                            "status": status,
+                            "video_url": story.video_url,
+                            "title": story.title,
+                            "used_credits": story.used_credits,
+                        }
+                    )
+            finally:
+                listener.unregister(token)

@@ -231,3 +231,45 @@ def test_download_operator_publishes_a_fixed_file_or_one_asset_per_task():
     assert fixed.outlets == [Asset("file:///data/v.mp4")]
     assert templated.outlets == [Asset(name="videos.daily", uri="vimmerse-video://videos/daily")]
     assert own.outlets == []
+
+
+WEBHOOKS = {"AIRFLOW__VIMMERSE__WEBHOOK_PUBLIC_URL": "https://hooks.example.com/airflow/"}
+
+
+def test_a_deferred_wait_sends_its_own_webhook_url_when_the_triggerer_listens(monkeypatch):
+    for name, value in WEBHOOKS.items():
+        monkeypatch.setenv(name, value)
+    hook, store = FakeHook(), FakeStore()
+    op = _operator(hook, deferrable=True)
+    op._reattach_or_submit({"task_state_store": store})
+    sent = hook.created[0]["webhook_url"]
+    token = store.values[STATE_KEY]["webhook_token"]
+    wait_id, secret = token.split("/")
+    assert sent == f"https://hooks.example.com/airflow/vimmerse/webhook/{wait_id}/{secret}" and len(secret) >= 32
+    # The digest is of the user's request: a retry reattaches although each try's token differs.
+    assert store.values[STATE_KEY]["request"] == request_digest(
+        api.IDEA_TO_VIDEO, None, {"idea": "x", "extra_params": None}
+    )
+    retry = _operator(hook, deferrable=True)
+    assert retry._reattach_or_submit({"task_state_store": store}).id == "new-1" and len(hook.created) == 1
+    assert retry._webhook.serialize() == token
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"deferrable": False}, {"deferrable": True, "webhook_url": "https://mine.example.com/hook"}],
+    ids=["in-the-worker", "users-own-url"],
+)
+def test_no_webhook_url_is_added_when_the_wait_cannot_use_it_or_the_user_set_one(monkeypatch, arguments):
+    for name, value in WEBHOOKS.items():
+        monkeypatch.setenv(name, value)
+    hook = FakeHook()
+    _operator(hook, **arguments)._reattach_or_submit({"task_state_store": FakeStore()})
+    assert hook.created[0].get("webhook_url") == arguments.get("webhook_url")
+
+
+def test_no_webhook_url_without_a_public_url(monkeypatch):
+    monkeypatch.delenv("AIRFLOW__VIMMERSE__WEBHOOK_PUBLIC_URL", raising=False)
+    hook = FakeHook()
+    _operator(hook, deferrable=True)._reattach_or_submit({"task_state_store": FakeStore()})
+    assert hook.created[0].get("webhook_url") is None

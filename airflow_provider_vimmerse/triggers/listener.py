@@ -1,0 +1,151 @@
+"""
+The webhook listener inside the triggerer: one small aiohttp server per triggerer process
+(``[vimmerse] webhook_bind``), started by the first trigger that needs it and stopped when the
+last one leaves. Each waiting trigger registers its token; a webhook wakes only the trigger that
+owns it.
+
+Handlers do no I/O and no blocking work: they check the token in constant time, parse a small
+body strictly, and set an event or queue an item.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from aiohttp import web
+
+from airflow_provider_vimmerse.webhooks import (
+    MAX_BODY_BYTES,
+    PATH_PREFIX,
+    WebhookPayloadError,
+    WebhookToken,
+    parse_payload,
+)
+
+#: Webhooks that arrive for one wait within this window are answered by one confirming GET.
+BURST_WINDOW = 0.1
+#: At most one confirming GET per wait this often, however many webhooks arrive.
+MIN_CONFIRM_SPACING = 1.0
+
+log = logging.getLogger(__name__)
+
+
+class WebhookSignal:
+    """What a waiting trigger holds: set by its webhooks, awaited with a timeout (the fallback poll)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.received = 0
+        self._last_confirm = 0.0
+
+    def notify(self, payload: dict[str, str]) -> None:
+        self.received += 1
+        self._event.set()
+
+    async def wait(self, timeout: float) -> bool:
+        """
+        Sleep until a webhook arrives or ``timeout`` passes; True when a webhook woke it. Webhooks
+        within :data:`BURST_WINDOW` of each other, or closer than :data:`MIN_CONFIRM_SPACING` to the
+        last confirmation, are answered by one confirmation.
+        """
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        # A short pause gathers a burst (retried deliveries, a forger's flood) into one confirmation.
+        await asyncio.sleep(max(BURST_WINDOW, self._last_confirm + MIN_CONFIRM_SPACING - time.monotonic()))
+        self._event.clear()
+        self._last_confirm = time.monotonic()
+        return True
+
+
+class WebhookListener:
+    """One aiohttp server; routes each webhook to the registration its token names."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._routes: dict[str, tuple[bytes, Callable[[dict[str, str]], None]]] = {}
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
+        app.router.add_post(PATH_PREFIX + "/{wait_id}/{secret}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        log.info("Vimmerse webhook listener on %s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+            log.info("Vimmerse webhook listener on %s:%d stopped", self.host, self.port)
+
+    def register(self, token: WebhookToken, callback: Callable[[dict[str, str]], None]) -> None:
+        self._routes[token.wait_id] = (token.secret.encode(), callback)
+
+    def unregister(self, token: WebhookToken) -> None:
+        entry = self._routes.get(token.wait_id)
+        if entry is not None and hmac.compare_digest(entry[0], token.secret.encode()):
+            del self._routes[token.wait_id]
+
+    @property
+    def registrations(self) -> int:
+        return len(self._routes)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        wait_id, secret = request.match_info["wait_id"], request.match_info["secret"]
+        entry = self._routes.get(wait_id)
+        # compare_digest runs in constant time for the secret; an unknown id costs the same work.
+        expected = entry[0] if entry is not None else b"\0" * 43
+        matches = hmac.compare_digest(expected, secret.encode())
+        if entry is None or not matches:
+            log.warning("Webhook for an unknown or finished wait (%s...) answered 404.", wait_id[:8])
+            return web.Response(status=404)
+        try:
+            payload = parse_payload(await request.read())
+        except web.HTTPRequestEntityTooLarge:
+            return web.Response(status=413, text=f"the body is over {MAX_BODY_BYTES} bytes")
+        except WebhookPayloadError as err:
+            log.warning("Malformed webhook for wait %s...: %s", wait_id[:8], err)
+            return web.Response(status=400, text=str(err))
+        entry[1](payload)
+        return web.Response(status=204)
+
+
+_listeners: dict[tuple[str, int], tuple[WebhookListener, int]] = {}
+_lock: asyncio.Lock | None = None
+
+
+@asynccontextmanager
+async def listening(bind: tuple[str, int]) -> AsyncIterator[WebhookListener]:
+    """
+    The process's listener on ``bind``, started by its first user and stopped when the last leaves.
+
+    :raises OSError: when the address cannot be bound (the caller falls back to polling).
+    """
+    global _lock
+    if _lock is None:
+        _lock = asyncio.Lock()
+    async with _lock:
+        listener, users = _listeners.get(bind, (None, 0))
+        if listener is None:
+            listener = WebhookListener(*bind)
+            await listener.start()
+        _listeners[bind] = (listener, users + 1)
+    try:
+        yield listener
+    finally:
+        async with _lock:
+            listener, users = _listeners[bind]
+            if users <= 1:
+                del _listeners[bind]
+                await listener.stop()
+            else:
+                _listeners[bind] = (listener, users - 1)

@@ -1,0 +1,95 @@
+"""
+Vimmerse webhook tokens and payloads: what an operator puts in a ``webhook_url``, and how a
+webhook body is read. Light on purpose (operators import it at DAG parse time); the listener that
+receives webhooks lives in :mod:`airflow_provider_vimmerse.triggers.listener`.
+
+A webhook URL is ``<webhook_public_url>/vimmerse/webhook/<wait id>/<secret>``. A webhook is a hint,
+never a result: the trigger confirms it with one ``GET /story/{id}``, so a forged or replayed call
+can end no wait and change no outcome.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+
+PATH_PREFIX = "/vimmerse/webhook"
+#: The service's payload is three short fields; anything much larger is not from it.
+MAX_BODY_BYTES = 4096
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+
+
+@dataclass(frozen=True)
+class WebhookToken:
+    """
+    The capability in a webhook URL: a public wait id, and a secret compared in constant time.
+
+    :param wait_id: names the registration (not secret; logged shortened).
+    :param secret: unguessable; never logged.
+    """
+
+    wait_id: str
+    secret: str
+
+    @classmethod
+    def new(cls) -> WebhookToken:
+        """A token for one wait."""
+        return cls(uuid.uuid4().hex, secrets.token_urlsafe(32))
+
+    @classmethod
+    def for_events(cls, api_key: str, name: str) -> WebhookToken:
+        """
+        The token of the event trigger ``name``: derived from the API key, so it needs no storage,
+        and whoever holds the key can compute the URL (``VimmerseHook.events_webhook_url``).
+        """
+        secret = hmac.new(api_key.encode(), f"vimmerse-events:{name}".encode(), hashlib.sha256).hexdigest()
+        return cls(f"events-{name}", secret)
+
+    @classmethod
+    def parse(cls, text: str) -> WebhookToken:
+        """The token from its serialized form, ``<wait id>/<secret>``."""
+        wait_id, _, secret = text.partition("/")
+        if not _ID.match(wait_id) or not secret:
+            raise ValueError("a webhook token is '<wait id>/<secret>'")
+        return cls(wait_id, secret)
+
+    def serialize(self) -> str:
+        return f"{self.wait_id}/{self.secret}"
+
+    def url(self, public_url: str) -> str:
+        """The webhook URL Vimmerse is given."""
+        return f"{public_url.rstrip('/')}{PATH_PREFIX}/{self.wait_id}/{self.secret}"
+
+    def __repr__(self) -> str:  # the secret stays out of logs and tracebacks
+        return f"WebhookToken({self.wait_id!r}, ...)"
+
+
+class WebhookPayloadError(ValueError):
+    """A webhook body that is not the service's ``{customer_id, batch_id, status}``."""
+
+
+def parse_payload(body: bytes) -> dict[str, str]:
+    """
+    Read a webhook body strictly: a JSON object with a string ``batch_id`` (the story id) and
+    ``status``; ``customer_id`` optional.
+
+    :raises WebhookPayloadError: naming what is wrong.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise WebhookPayloadError("the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise WebhookPayloadError("the body is not a JSON object")
+    story_id, status = data.get("batch_id"), data.get("status")
+    if not isinstance(story_id, str) or not _ID.match(story_id):
+        raise WebhookPayloadError("batch_id must be a story id")
+    if not isinstance(status, str) or not 0 < len(status) <= 32:
+        raise WebhookPayloadError("status must be a short string")
+    customer = data.get("customer_id")
+    return {"batch_id": story_id, "status": status, "customer_id": "" if customer is None else str(customer)[:128]}

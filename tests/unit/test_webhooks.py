@@ -1,0 +1,80 @@
+"""Webhook tokens and payloads, and the webhook settings: pure logic."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_vimmerse import config
+from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError, VimmerseInvalidParameterError
+from airflow_provider_vimmerse.webhooks import WebhookPayloadError, WebhookToken, parse_payload
+
+
+def test_tokens_are_unguessable_and_round_trip():
+    first, second = WebhookToken.new(), WebhookToken.new()
+    assert first != second and len(first.secret) >= 32
+    assert WebhookToken.parse(first.serialize()) == first
+    assert first.secret not in repr(first)
+    assert (
+        first.url("https://h.example.com/") == f"https://h.example.com/vimmerse/webhook/{first.wait_id}/{first.secret}"
+    )
+
+
+def test_event_tokens_are_derived_from_the_key_and_the_name():
+    assert WebhookToken.for_events("key", "a") == WebhookToken.for_events("key", "a")
+    assert WebhookToken.for_events("key", "a").secret != WebhookToken.for_events("other", "a").secret
+    assert WebhookToken.for_events("key", "a").secret != WebhookToken.for_events("key", "b").secret
+
+
+@pytest.mark.parametrize("text", ["", "no-secret/", "/secret", "bad id/secret"])
+def test_malformed_tokens_are_refused(text):
+    with pytest.raises(ValueError):
+        WebhookToken.parse(text)
+
+
+def test_the_services_payload_is_read():
+    body = json.dumps({"customer_id": 42, "batch_id": "6f0c-1", "status": "success"}).encode()
+    assert parse_payload(body) == {"batch_id": "6f0c-1", "status": "success", "customer_id": "42"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"status": "success"}',
+        b'{"batch_id": 7, "status": "success"}',
+        b'{"batch_id": "a/b", "status": "success"}',
+        b'{"batch_id": "s1"}',
+        b'{"batch_id": "s1", "status": ""}',
+        b"\xff\xfe",
+    ],
+)
+def test_anything_else_is_refused(body):
+    with pytest.raises(WebhookPayloadError):
+        parse_payload(body)
+
+
+def test_webhook_settings(monkeypatch):
+    monkeypatch.delenv("AIRFLOW__VIMMERSE__WEBHOOK_BIND", raising=False)
+    monkeypatch.delenv("AIRFLOW__VIMMERSE__WEBHOOK_PUBLIC_URL", raising=False)
+    assert config.webhook_bind() is None and config.webhook_public_url() == ""
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_BIND", "0.0.0.0:8790")
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_PUBLIC_URL", "https://hooks.example.com/")
+    assert config.webhook_bind() == ("0.0.0.0", 8790)
+    assert config.webhook_public_url() == "https://hooks.example.com"
+    assert config.webhook_fallback_poll_interval() == 600
+
+
+@pytest.mark.parametrize("value", ["8790", "host:", "host:http", "host:70000"])
+def test_a_bad_bind_names_the_option(monkeypatch, value):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_BIND", value)
+    with pytest.raises(VimmerseConfigurationError, match="webhook_bind"):
+        config.webhook_bind()
+
+
+def test_a_bad_public_url_names_the_option(monkeypatch):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_PUBLIC_URL", "hooks.example.com")
+    with pytest.raises(VimmerseInvalidParameterError, match="webhook_public_url"):
+        config.webhook_public_url()
