@@ -28,6 +28,7 @@ DAG_IDS = [
     "vimmerse_story_from_images",
     "vimmerse_url_to_video",
     "vimmerse_images_to_video",
+    "vimmerse_publish_finished_stories",
 ]
 
 

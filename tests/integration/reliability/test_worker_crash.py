@@ -7,9 +7,6 @@ the try failed and retries it; the retry must reattach to the story the dead try
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -18,11 +15,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-import requests
 from airflow import __version__ as airflow_version
 from packaging.version import Version
 
 from tests.conftest import API_KEY
+from tests.integration.airflow_processes import RUNNER, executor_airflow, kill_tree, start, wait_for
 from tests.integration.conftest import stats
 from tests.integration.sandbox_process import SandboxProcess
 
@@ -30,64 +27,13 @@ pytestmark = pytest.mark.skipif(
     Version(Version(airflow_version).base_version) < Version("3.3.0"), reason="task_state_store arrived in Airflow 3.3"
 )
 
-RUNNER = """
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("crash_dag", sys.argv[1])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-module.dag.test(use_executor=True)
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _kill_tree(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait(30)
-
 
 @pytest.fixture(scope="module")
 def airflow_with_executor(tmp_path_factory):
     """An Airflow home using LocalExecutor, with its execution API server running."""
     home = tmp_path_factory.mktemp("crash-airflow")
-    (home / "dags").mkdir()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__CORE__PARALLELISM": "2",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__API_AUTH__JWT_SECRET": "worker-crash-test-secret-0123456789",
-    }
-    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "airflow", "api-server", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{port}/api/v2/version", timeout=1)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.3)
+    with executor_airflow(home) as env:
         yield home, env
-    finally:
-        _kill_tree(server)
 
 
 def _task_processes(root: psutil.Process) -> list[psutil.Process]:
@@ -126,14 +72,7 @@ def _run_and_crash(home: Path, env: dict, sandbox, dag_id: str, deferrable: bool
     }
     triggerer = None
     if deferrable:  # with an executor, dag.test() no longer runs triggers inline: a triggerer does
-        with open(home / f"{dag_id}.triggerer.log", "w") as log:
-            triggerer = subprocess.Popen(
-                [sys.executable, "-m", "airflow", "triggerer"],
-                env=run_env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        triggerer = start(["airflow", "triggerer"], run_env, home / f"{dag_id}.triggerer.log")
     with open(log_path, "w") as log:
         runner = subprocess.Popen(
             [sys.executable, "-c", RUNNER, str(dag_file)],
@@ -148,21 +87,12 @@ def _run_and_crash(home: Path, env: dict, sandbox, dag_id: str, deferrable: bool
         while "DagRun Finished" not in log_path.read_text() and time.monotonic() < deadline:
             time.sleep(0.3)
     finally:
-        _kill_tree(runner)  # dag.test may linger while the executor shuts down
+        kill_tree(runner)  # dag.test may linger while the executor shuts down
         if triggerer is not None:
-            _kill_tree(triggerer)
+            kill_tree(triggerer)
     output = log_path.read_text()
     assert killed, output[-3000:]
     return output
-
-
-def _wait_for(condition, timeout: float = 120) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_killed_while_waiting_in_the_worker(airflow_with_executor, tmp_path):
@@ -170,7 +100,7 @@ def test_killed_while_waiting_in_the_worker(airflow_with_executor, tmp_path):
     with SandboxProcess(tmp_path / "sandbox", api_key=API_KEY, speed=5) as sandbox:
 
         def kill_after_create(root: psutil.Process) -> bool:
-            if not _wait_for(lambda: stats(sandbox)["stories_created"] == 1):
+            if not wait_for(lambda: stats(sandbox)["stories_created"] == 1):
                 return False
             time.sleep(0.5)  # recorded in task_state_store, now polling
             tasks = _task_processes(root)
@@ -191,11 +121,11 @@ def test_killed_after_it_deferred(airflow_with_executor, tmp_path):
 
         def kill_on_resume(root: psutil.Process) -> bool:
             # The first task process creates the story and defers; the next one resumes it. Kill that one.
-            if not _wait_for(lambda: _task_processes(root), timeout=60):
+            if not wait_for(lambda: _task_processes(root), timeout=60):
                 return False
             first = {p.pid for p in _task_processes(root)}
             resumed: list[psutil.Process] = []
-            if not _wait_for(
+            if not wait_for(
                 lambda: resumed.extend(p for p in _task_processes(root) if p.pid not in first) or resumed, timeout=60
             ):
                 return False
