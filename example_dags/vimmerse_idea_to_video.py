@@ -34,7 +34,7 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
-    default_args={"deferrable": True, "retries": 2},
+    default_args={"deferrable": True},
     params={
         "topic": Param("a lighthouse keeper who befriends a curious whale", type="string"),
         "scene_count": Param(3, type="integer", minimum=1, maximum=10),

@@ -241,6 +241,7 @@ class VimmerseStoryOperator(BaseOperator):
                     not_found_grace=NOT_FOUND_GRACE_SECONDS,
                     webhook_token=webhook.serialize() if webhook else None,
                     fallback_poll_interval=fallback,
+                    submitted_at=getattr(self, "_submitted_at", None),
                 ),
                 method_name="execute_complete",
             )
@@ -301,6 +302,7 @@ class VimmerseStoryOperator(BaseOperator):
         self._webhook = token
         self._webhook_url = token.url(config.webhook_public_url()) if token else None
         story = self.submit(self.hook)
+        self._submitted_at = time.time()
         self._story_id = story.id
         if self.endpoint.on_story:
             self.log.info("Submitted %s on story %s.", self.endpoint.name, story.id)

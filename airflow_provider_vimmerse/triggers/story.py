@@ -32,6 +32,9 @@ from airflow_provider_vimmerse.polling import (
 from airflow_provider_vimmerse.triggers.listener import WebhookSignal, listening
 from airflow_provider_vimmerse.webhooks import WebhookToken
 
+#: A webhook wait that starts this soon after its request skips its first look at the story.
+FRESH_WAIT_SECONDS = 60.0
+
 
 class VimmerseStoryTrigger(BaseTrigger):
     """
@@ -57,6 +60,10 @@ class VimmerseStoryTrigger(BaseTrigger):
         ``fallback_poll_interval`` seconds in case the webhook is lost.
     :param fallback_poll_interval: the safety-net poll of a wait expecting a webhook (default
         ``[vimmerse] webhook_fallback_poll_interval``, 600 s).
+    :param submitted_at: when the request that will send the webhook was accepted (seconds since
+        the epoch). A wait that starts within :data:`FRESH_WAIT_SECONDS` of it skips the first GET:
+        the story was running moments ago, and its webhook will say when it is done. A wait that
+        starts later (a triggerer restart) looks first, in case the webhook came while it was down.
     """
 
     def __init__(
@@ -70,6 +77,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         not_found_grace: float = 0.0,
         webhook_token: str | None = None,
         fallback_poll_interval: float | None = None,
+        submitted_at: float | None = None,
     ) -> None:
         super().__init__()
         self.story_id = story_id
@@ -81,6 +89,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         self.not_found_grace = not_found_grace
         self.webhook_token = webhook_token
         self.fallback_poll_interval = fallback_poll_interval
+        self.submitted_at = submitted_at
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -95,6 +104,7 @@ class VimmerseStoryTrigger(BaseTrigger):
                 "not_found_grace": self.not_found_grace,
                 "webhook_token": self.webhook_token,
                 "fallback_poll_interval": self.fallback_poll_interval,
+                "submitted_at": self.submitted_at,
             },
         )
 
@@ -127,19 +137,31 @@ class VimmerseStoryTrigger(BaseTrigger):
             self.log.error("No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id)
             yield None
 
+    async def _sleep(self, signal: WebhookSignal | None, pause: float) -> None:
+        if signal is None:
+            await asyncio.sleep(pause)
+        elif await signal.wait(pause):
+            self.log.info("story %s: webhook received; confirming with GET", self.story_id)
+
+    def _fallback(self, now: float) -> float:
+        fallback = self.fallback_poll_interval or config.webhook_fallback_poll_interval()
+        return fallback if self.end_time is None else max(0.0, min(fallback, self.end_time - now))
+
     def _pause(self, decision: Any, signal: WebhookSignal | None, now: float) -> float:
         """How long to sleep: the decision's pause, or the slow fallback while a webhook is expected."""
         state = decision.state
         if signal is None or state.errors or state.video_wait_started is not None:
             return decision.sleep
-        fallback = self.fallback_poll_interval or config.webhook_fallback_poll_interval()
-        return fallback if self.end_time is None else max(0.0, min(fallback, self.end_time - now))
+        return self._fallback(now)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         state = PollState()
         try:
             # The webhook is registered before the first GET: one that arrives in between still counts.
             async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook() as signal:
+                now = time.time()
+                if signal is not None and self.submitted_at and now - self.submitted_at < FRESH_WAIT_SECONDS:
+                    await self._sleep(signal, self._fallback(now))  # the webhook (or the fallback) comes first
                 while True:
                     result: VimmerseStory | Exception
                     try:
@@ -171,11 +193,7 @@ class VimmerseStoryTrigger(BaseTrigger):
                         yield TriggerEvent(event(decision, self.story_id))
                         return
                     state = decision.state
-                    pause = self._pause(decision, signal, now)
-                    if signal is None:
-                        await asyncio.sleep(pause)
-                    elif await signal.wait(pause):
-                        self.log.info("story %s: webhook received; confirming with GET", self.story_id)
+                    await self._sleep(signal, self._pause(decision, signal, now))
         except Exception as err:  # a rejected key, an unknown story, a broken connection config
             progress = state.progress[1] if state.progress else None
             yield TriggerEvent(error_event(self.story_id, err, progress))

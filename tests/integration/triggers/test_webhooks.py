@@ -80,12 +80,22 @@ async def test_the_webhook_ends_the_wait_with_one_confirming_get(webhook_sandbox
     story = await asyncio.to_thread(
         hook.idea_to_video, "A heron waits by the river", scene_count=2, webhook_url=token.url(public_url)
     )
-    event = await asyncio.wait_for(_first_event(_waiting(story.id, token)), 60)
+    event = await asyncio.wait_for(_first_event(_waiting(story.id, token, submitted_at=time.time())), 60)
     assert event["status"] == "success" and event["video_url"]
     stats = webhook_sandbox.stats()
     assert stats["webhooks_delivered"] == 1
-    assert _story_gets(webhook_sandbox) == 2  # the first look when the wait starts, and the confirmation
+    assert _story_gets(webhook_sandbox) == 1  # the confirmation: a fresh wait does not look first
     assert listener_module._listeners == {}  # the last trigger out stopped the listener
+
+
+async def test_a_wait_resumed_after_a_triggerer_restart_looks_first(webhook_sandbox, public_url):
+    """The webhook came while no triggerer listened: a wait that starts late reads the story at once."""
+    hook = VimmerseHook()
+    story = await asyncio.to_thread(hook.idea_to_video, "Nobody listened", scene_count=1)
+    await asyncio.to_thread(hook.wait_for_story, story.id, poll_interval=1, timeout=60, needs_video=True)
+    waiting = _waiting(story.id, WebhookToken.new(), submitted_at=time.time() - 3600)
+    event = await asyncio.wait_for(_first_event(waiting), 10)
+    assert event["status"] == "success"
 
 
 async def test_a_dropped_webhook_is_caught_by_the_fallback_poll(webhook_sandbox, public_url):
