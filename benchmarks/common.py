@@ -79,7 +79,9 @@ def _wait_until_answering(url: str) -> None:
 
 
 @contextmanager
-def fake_api(start: float = 0.0, low: float = 0.0, high: float = 0.0, file: Path | None = None) -> Iterator[str]:
+def fake_api(
+    start: float = 0.0, low: float = 0.0, high: float = 0.0, file: Path | None = None, webhooks: Path | None = None
+) -> Iterator[str]:
     command = [
         sys.executable,
         "-m",
@@ -93,6 +95,8 @@ def fake_api(start: float = 0.0, low: float = 0.0, high: float = 0.0, file: Path
     ]
     if file is not None:
         command += ["--file", str(file)]
+    if webhooks is not None:
+        command += ["--webhooks", str(webhooks)]
     with process_serving(*command) as url:
         yield url
 

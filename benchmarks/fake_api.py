@@ -1,6 +1,7 @@
 """
 A minimal, fast Story API for benchmarks (aiohttp, its own process): it measures our clients,
-not the sandbox. Story ``<id>`` is ``processing`` until its flip time, then ``success``.
+not the sandbox. Story ``<id>`` is ``processing`` until its flip time, then ``success``; with
+``--webhooks FILE`` (story id -> webhook URL), it POSTs each story's webhook at its flip time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--high", type=float, default=0.0)
     parser.add_argument("--file", type=Path)
     parser.add_argument("--url-file", type=Path, required=True)
+    parser.add_argument("--webhooks", type=Path, help="JSON: story id -> webhook URL, called at the flip time")
     args = parser.parse_args()
     polls = {"count": 0}
 
@@ -53,7 +55,24 @@ def main() -> None:
     if args.file:
         app.router.add_get("/file.bin", lambda _r: web.FileResponse(args.file))
 
+    async def deliver(client, story_id: str, url: str) -> None:
+        await asyncio.sleep(max(0.0, flip_time(story_id, args.start, args.low, args.high) - time.time()))
+        payload = {"customer_id": "bench", "batch_id": story_id, "status": "success"}
+        for _ in range(3):
+            try:
+                async with client.post(url, json=payload) as answer:
+                    if answer.status < 500:
+                        return
+            except OSError:
+                await asyncio.sleep(0.5)
+
     async def run() -> None:
+        import aiohttp
+
+        if args.webhooks:
+            client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64))
+            targets = json.loads(args.webhooks.read_text())
+            app["deliveries"] = [asyncio.ensure_future(deliver(client, s, u)) for s, u in targets.items()]
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=2048)

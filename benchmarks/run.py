@@ -13,11 +13,27 @@ import platform
 import sys
 import time
 
-from benchmarks import bench_download, bench_parse, bench_sandbox, bench_triggers
+from benchmarks import bench_download, bench_parse, bench_sandbox, bench_triggers, bench_webhooks
 from benchmarks.common import ROOT, Row
 
-QUICK = {"triggers": 200, "interval": 1.0, "duration": 10.0, "download_mib": 64, "stories": 50, "reads": 500}
-FULL = {"triggers": 1000, "interval": 5.0, "duration": 60.0, "download_mib": 256, "stories": 200, "reads": 2000}
+QUICK = {
+    "triggers": 200,
+    "interval": 1.0,
+    "duration": 10.0,
+    "webhook_duration": 40.0,
+    "download_mib": 64,
+    "stories": 50,
+    "reads": 500,
+}
+FULL = {
+    "triggers": 1000,
+    "interval": 5.0,
+    "duration": 60.0,
+    "webhook_duration": 120.0,
+    "download_mib": 256,
+    "stories": 200,
+    "reads": 2000,
+}
 
 
 def machine() -> str:
@@ -50,7 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--full", action="store_true", help="the recorded sizes (takes a few minutes)")
     parser.add_argument("--record", action="store_true", help="write the table into docs/performance.md")
-    parser.add_argument("--only", nargs="*", choices=["triggers", "download", "parse", "sandbox"])
+    parser.add_argument("--only", nargs="*", choices=["triggers", "webhooks", "download", "parse", "sandbox"])
     for name, value in QUICK.items():
         parser.add_argument(
             f"--{name.replace('_', '-')}", type=type(value), help=f"override (quick {value}, full {FULL[name]})"
@@ -58,10 +74,12 @@ def main() -> None:
     args = parser.parse_args()
     sizes = dict(FULL if args.full else QUICK)
     sizes.update({name: getattr(args, name) for name in QUICK if getattr(args, name) is not None})
-    chosen = set(args.only or ["triggers", "download", "parse", "sandbox"])
+    chosen = set(args.only or ["triggers", "webhooks", "download", "parse", "sandbox"])
     rows: list[Row] = []
     if "triggers" in chosen:
         rows += bench_triggers.measure(sizes["triggers"], sizes["interval"], sizes["duration"])
+    if "webhooks" in chosen:
+        rows += bench_webhooks.measure(sizes["triggers"], sizes["webhook_duration"])
     if "download" in chosen:
         rows += bench_download.measure(sizes["download_mib"])
     if "parse" in chosen:

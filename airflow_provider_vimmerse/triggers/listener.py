@@ -39,13 +39,16 @@ class WebhookSignal:
     """What a waiting trigger holds: set by its webhooks, awaited with a timeout (the fallback poll)."""
 
     def __init__(self) -> None:
-        self._event = asyncio.Event()
         self.received = 0
+        self._pending = False
+        self._waiter: asyncio.Future[bool] | None = None
         self._last_confirm = 0.0
 
     def notify(self, payload: dict[str, str]) -> None:
         self.received += 1
-        self._event.set()
+        self._pending = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(True)
 
     async def wait(self, timeout: float) -> bool:
         """
@@ -53,15 +56,27 @@ class WebhookSignal:
         within :data:`BURST_WINDOW` of each other, or closer than :data:`MIN_CONFIRM_SPACING` to the
         last confirmation, are answered by one confirmation.
         """
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except asyncio.TimeoutError:
-            return False
+        if not self._pending:
+            # A bare future and one timer: thousands of triggers sleep here at once.
+            loop = asyncio.get_running_loop()
+            self._waiter = waiter = loop.create_future()
+            timer = loop.call_later(timeout, _settle, waiter)
+            try:
+                if not await waiter:
+                    return False
+            finally:
+                timer.cancel()
+                self._waiter = None
         # A short pause gathers a burst (retried deliveries, a forger's flood) into one confirmation.
         await asyncio.sleep(max(BURST_WINDOW, self._last_confirm + MIN_CONFIRM_SPACING - time.monotonic()))
-        self._event.clear()
+        self._pending = False
         self._last_confirm = time.monotonic()
         return True
+
+
+def _settle(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class WebhookListener:

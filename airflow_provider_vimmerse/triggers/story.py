@@ -137,11 +137,12 @@ class VimmerseStoryTrigger(BaseTrigger):
             self.log.error("No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id)
             yield None
 
-    async def _sleep(self, signal: WebhookSignal | None, pause: float) -> None:
+    async def _sleep(self, signal: WebhookSignal | None, pause: float) -> bool:
+        """Sleep ``pause`` seconds, or until this wait's webhook; True when the webhook woke it."""
         if signal is None:
             await asyncio.sleep(pause)
-        elif await signal.wait(pause):
-            self.log.info("story %s: webhook received; confirming with GET", self.story_id)
+            return False
+        return await signal.wait(pause)
 
     def _fallback(self, now: float) -> float:
         fallback = self.fallback_poll_interval or config.webhook_fallback_poll_interval()
@@ -159,9 +160,9 @@ class VimmerseStoryTrigger(BaseTrigger):
         try:
             # The webhook is registered before the first GET: one that arrives in between still counts.
             async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook() as signal:
-                now = time.time()
+                now, woken = time.time(), False
                 if signal is not None and self.submitted_at and now - self.submitted_at < FRESH_WAIT_SECONDS:
-                    await self._sleep(signal, self._fallback(now))  # the webhook (or the fallback) comes first
+                    woken = await self._sleep(signal, self._fallback(now))  # the webhook (or the fallback) first
                 while True:
                     result: VimmerseStory | Exception
                     try:
@@ -188,12 +189,19 @@ class VimmerseStoryTrigger(BaseTrigger):
                         not_found_grace=self.not_found_grace,
                     )
                     if decision.progress_changed and decision.story is not None:
-                        self.log.info("story %s: %s %d%%", self.story_id, *decision.state.progress)
+                        why = " (read after its webhook)" if woken else ""
+                        self.log.info("story %s: %s %d%%%s", self.story_id, *decision.state.progress, why)
                     if decision.done:
                         yield TriggerEvent(event(decision, self.story_id))
                         return
+                    if woken:
+                        self.log.warning(
+                            "story %s: a webhook arrived, but the story is %s: waiting on (a webhook is only a hint).",
+                            self.story_id,
+                            "{} {}%".format(*decision.state.progress) if decision.state.progress else "unreadable",
+                        )
                     state = decision.state
-                    await self._sleep(signal, self._pause(decision, signal, now))
+                    woken = await self._sleep(signal, self._pause(decision, signal, now))
         except Exception as err:  # a rejected key, an unknown story, a broken connection config
             progress = state.progress[1] if state.progress else None
             yield TriggerEvent(error_event(self.story_id, err, progress))

@@ -1,0 +1,151 @@
+"""
+Webhooks against polling: many deferred waits in one event loop (as in a triggerer), stories
+finishing at random times, measured in two modes in the same run: ``webhook`` (the listener,
+the service's webhook at each story's finish, a 10-minute fallback poll) and ``poll`` (the default
+30 s poll). Figures: delay from a story's finish to its trigger event, status GETs per story, and
+CPU per waiting trigger.
+
+Run as a module it measures one mode in its own process and prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import Row, env_with_connection, fake_api, run_json
+from benchmarks.fake_api import flip_time
+
+POLL_INTERVAL = 30.0
+FALLBACK = 600.0
+#: The story length the GET target is stated for (issue #14): five minutes.
+STORY_SECONDS = 300.0
+
+
+async def _run(mode: str, count: int, start: float, low: float, high: float, tokens_file: str) -> dict:
+    import requests
+
+    from airflow_provider_vimmerse import config
+    from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
+
+    config.webhook_bind()  # a running triggerer has its configuration loaded already: not part of a wait
+
+    url = json.loads(__import__("os").environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]
+    tokens = json.loads(Path(tokens_file).read_text()) if mode == "webhook" else {}
+    delays: list[float] = []
+
+    async def wait(index: int) -> str:
+        story_id = f"s{index}"
+        trigger = VimmerseStoryTrigger(
+            story_id,
+            end_time=time.time() + high + 3 * POLL_INTERVAL,
+            poll_interval=POLL_INTERVAL,
+            webhook_token=tokens.get(story_id),
+            fallback_poll_interval=FALLBACK,
+            submitted_at=time.time(),
+        )
+        async for event in trigger.run():
+            delays.append(time.time() - flip_time(story_id, start, low, high))
+            return event.payload["status"]
+        return "none"
+
+    cpu = time.process_time()
+    statuses = await asyncio.gather(*(wait(i) for i in range(count)))
+    cpu = time.process_time() - cpu
+    gets = requests.get(url + "/stats", timeout=5).json()["count"]
+    return {
+        "max_delay_s": max(delays),
+        "p50_delay_s": statistics.median(delays),
+        "mean_delay_s": statistics.fmean(delays),
+        "gets_per_story": gets / count,
+        "cpu_per_trigger_ms": 1000 * cpu / count,
+        "lost": sum(1 for s in statuses if s != "success"),
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def measure(count: int, duration: float) -> list[Row]:
+    from airflow_provider_vimmerse.webhooks import WebhookToken
+
+    low, high = 2.0, duration
+    results = {}
+    for mode in ("webhook", "poll"):
+        port = _free_port()
+        tokens = {f"s{i}": WebhookToken.new() for i in range(count)}
+        folder = Path(tempfile.mkdtemp(prefix="vimmerse-bench-webhooks-"))
+        (folder / "tokens.json").write_text(json.dumps({s: t.serialize() for s, t in tokens.items()}))
+        (folder / "urls.json").write_text(json.dumps({s: t.url(f"http://127.0.0.1:{port}") for s, t in tokens.items()}))
+        start = time.time() + 5  # stories finish between start+low and start+high
+        with fake_api(
+            start=start, low=low, high=high, webhooks=folder / "urls.json" if mode == "webhook" else None
+        ) as url:
+            env = env_with_connection(url, retry_limit=3)
+            env["AIRFLOW__VIMMERSE__WEBHOOK_BIND"] = f"127.0.0.1:{port}"
+            args = [mode, str(count), str(start), str(low), str(high), str(folder / "tokens.json")]
+            results[mode] = run_json("benchmarks.bench_webhooks", *args, env=env)
+    push, poll = results["webhook"], results["poll"]
+    # Polling every 30 s, a 5-minute story costs its first look plus one GET per interval.
+    poll_gets_5min = 1 + STORY_SECONDS / POLL_INTERVAL
+    return [
+        Row(
+            "webhook: finish-to-event delay (max, p50) vs 30 s polling (mean)",
+            f"max {push['max_delay_s']:.3f} s, p50 {push['p50_delay_s']:.3f} s",
+            f"mean {poll['mean_delay_s']:.1f} s, max {poll['max_delay_s']:.1f} s",
+            poll["mean_delay_s"] / push["max_delay_s"],
+            ">= 15x; max <= 1 s, p50 <= 0.2 s",
+            push["max_delay_s"] <= 1.0
+            and push["p50_delay_s"] <= 0.2
+            and poll["mean_delay_s"] / push["max_delay_s"] >= 15,
+        ),
+        Row(
+            "webhook: status GETs per story vs 30 s polling of a 5-minute story",
+            f"{push['gets_per_story']:.2f}",
+            f"{poll_gets_5min:.0f} (measured here: {poll['gets_per_story']:.2f} for {low:g}-{high:g} s stories)",
+            poll_gets_5min / push["gets_per_story"],
+            "<= 2; >= 10x fewer",
+            push["gets_per_story"] <= 2 and poll_gets_5min / push["gets_per_story"] >= 10,
+        ),
+        Row(
+            "webhook: CPU per waiting trigger vs 30 s polling",
+            f"{push['cpu_per_trigger_ms']:.2f} ms",
+            f"{poll['cpu_per_trigger_ms']:.2f} ms",
+            push["cpu_per_trigger_ms"] / poll["cpu_per_trigger_ms"],
+            "<= 1.0x",
+            push["cpu_per_trigger_ms"] <= poll["cpu_per_trigger_ms"],
+        ),
+        Row(
+            "webhook: events lost",
+            f"{push['lost']} of {count}",
+            f"{poll['lost']} of {count}",
+            0.0,
+            "0",
+            push["lost"] == 0 and poll["lost"] == 0,
+        ),
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=("webhook", "poll"))
+    parser.add_argument("count", type=int)
+    parser.add_argument("start", type=float)
+    parser.add_argument("low", type=float)
+    parser.add_argument("high", type=float)
+    parser.add_argument("tokens_file")
+    args = parser.parse_args()
+    print(json.dumps(asyncio.run(_run(args.mode, args.count, args.start, args.low, args.high, args.tokens_file))))
+
+
+if __name__ == "__main__":
+    main()
