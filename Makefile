@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
 	@echo "Installing Airflow $(AIRFLOW_VERSION), the provider and the sandbox into $(VENV) (log: $(VENV)/install.log)..."
 	@$(PYTHON) -m venv $(VENV)
 	@{ $(PIP_INSTALL) --upgrade pip && \
-	   $(PIP_INSTALL) "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint]"; } \
+	   $(PIP_INSTALL) "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint,openlineage]"; } \
 	    > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "Install failed; log: $(VENV)/install.log"; exit 1; }
 	@touch $@
 

@@ -50,6 +50,14 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {"integration-name": _INTEGRATION, "python-modules": ["airflow_provider_vimmerse.triggers.story"]}
         ],
+        "asset-uris": [
+            {
+                "schemes": ["vimmerse"],
+                "handler": "airflow_provider_vimmerse.assets.sanitize_uri",
+                "to_openlineage_converter": "airflow_provider_vimmerse.assets.convert_asset_to_openlineage",
+                "factory": "airflow_provider_vimmerse.assets.create_asset",
+            }
+        ],
         "extra-links": [
             "airflow_provider_vimmerse.links.story.VimmerseVideoLink",
             "airflow_provider_vimmerse.links.story.VimmerseStoryLink",

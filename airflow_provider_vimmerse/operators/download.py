@@ -167,8 +167,21 @@ class VimmerseDownloadVideoOperator(BaseOperator):
             result = self._download_to_object_storage(url, target)
         self.log.info("Downloaded %s bytes to %s (sha256 %s).", result["bytes"], result["path"], result["sha256"])
         result = {**result, "story_id": story_id}
+        self._downloaded = (url, result)
         self._record_asset(context, result)
         return result
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the story's video in, the destination out (``file``, ``s3://bucket``, ...)."""
+        from airflow_provider_vimmerse.lineage import download_lineage
+
+        url, result = self._downloaded
+        return download_lineage(
+            api_base_url=self.hook.settings.base_url,
+            story_id=result["story_id"],
+            video_url=url,
+            destination=result["path"],
+        )
 
     def _download_to_object_storage(self, url: str, target: ObjectStoragePath) -> dict[str, Any]:
         # Object stores expose an object only once its upload completes, so uploading a finished

@@ -258,9 +258,31 @@ class VimmerseStoryOperator(BaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Resume after the trigger fired: check the event, then finish like the in-worker wait."""
         event = validate_event(event)
+        self._story_id = event["story_id"]
         if event["status"] == SUCCESS:
             return self._complete(context, self.hook.get_story(event["story_id"]))
         raise error_for_event(event, self.timeout, self._story_if_readable(event["story_id"]))
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """OpenLineage: the story this step wrote, what it was made from, and the request (a run facet)."""
+        return self._lineage(getattr(self, "_completed", None))
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
+        """OpenLineage for a failed step: the same datasets, without the story's final state."""
+        return self._lineage(None)
+
+    def _lineage(self, story: VimmerseStory | None) -> Any:
+        from airflow_provider_vimmerse.lineage import story_lineage
+
+        story_id = story.id if story else getattr(self, "_story_id", None) or getattr(self, "story_id", None)
+        return story_lineage(
+            api_base_url=self.hook.settings.base_url,
+            endpoint=self.endpoint.name,
+            arguments=self.api_arguments(),
+            story_id=story_id,
+            story=story,
+            on_story=self.endpoint.on_story,
+        )
 
     def on_kill(self) -> None:
         # Stopping a story would throw away paid work, and the API offers no cancel: the story
@@ -380,6 +402,7 @@ class VimmerseStoryOperator(BaseOperator):
         return store
 
     def _complete(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
+        self._completed = story
         took = (
             f", {(story.updated_at - story.created_at).total_seconds():.0f} s"
             if story.created_at and story.updated_at

@@ -84,6 +84,10 @@ def example_dags_environment(home: Path, output: Path, sandbox: Any, api_key: st
         "AIRFLOW__CORE__DAGS_FOLDER": str(Path(__file__).resolve().parents[2] / "example_dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__VIMMERSE__POLL_INTERVAL": "1",
+        # With the [openlineage] extra installed, every task's lineage events land in this file.
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
+            {"type": "file", "log_file_path": str(home / "openlineage.jsonl"), "append": True}
+        ),
         "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps(
             {"conn_type": "vimmerse", "host": sandbox.url, "password": api_key}
         ),

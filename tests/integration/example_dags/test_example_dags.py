@@ -131,6 +131,23 @@ def test_step_by_step_with_approval_off(world):
     assert story["storyboard"]["characters"][0]["name"] == "Clover"
     assert story["storyboard"]["scenes"][0]["narrator"].startswith("Meet Clover")
     assert "review" in log
+    # The approval prompt shows what is approved: every scene's image (by its http URL) and narration.
+    prompt = _return_value(world, "vimmerse_story_step_by_step", "review_notes")
+    assert story_id in prompt
+    for scene in story["storyboard"]["scenes"]:
+        assert f"]({scene['image_url']})" in prompt and scene["image_url"].startswith("http")
+        assert scene["narrator"] in prompt
+
+
+def _return_value(world, dag_id: str, task_id: str):
+    import sqlite3
+
+    with sqlite3.connect(Path(world[1]["AIRFLOW_HOME"]) / "airflow.db") as db:
+        rows = db.execute(
+            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = 'return_value'", (dag_id, task_id)
+        ).fetchall()
+    (value,) = [row[0] for row in rows][-1:]
+    return json.loads(value)
 
 
 def test_data_to_video_stops_at_the_credit_guard(world):
@@ -176,3 +193,37 @@ def test_images_to_video_animates_the_shipped_images(world):
     (video,) = output.glob("from_image_urls/*.mp4")
     _decodes_with_sound(video)
     _opens_on(video, "harbor.png")
+
+
+def _lineage_events(world) -> list[dict]:
+    path = Path(world[1]["AIRFLOW_HOME"]) / "openlineage.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def test_openlineage_events_chain_the_page_the_story_and_the_video_file(world):
+    pytest.importorskip("airflow.providers.openlineage", reason="the [openlineage] extra is not installed")
+    sandbox, _, output = world
+    before = set(output.glob("from_page/*.mp4"))
+    run_example(world, "vimmerse_url_to_video")
+    (video,) = set(output.glob("from_page/*.mp4")) - before
+    story = f"story/{video.stem}"
+    namespace = "vimmerse://" + sandbox.url.split("://", 1)[1]
+    complete = {
+        event["job"]["name"]: event
+        for event in _lineage_events(world)
+        if event["eventType"] == "COMPLETE"
+        and event["job"]["name"].startswith("vimmerse_url_to_video.")
+        and any(d["name"] == story for d in event.get("outputs", []) + event.get("inputs", []))
+    }
+    created = complete["vimmerse_url_to_video.page_video"]
+    (page,) = created["inputs"]
+    assert page["namespace"] == sandbox.url and page["name"] == "/static/page/index.html"
+    (written,) = created["outputs"]
+    assert (written["namespace"], written["name"]) == (namespace, story)
+    facet = written["facets"]["vimmerse_story"]
+    assert facet["story_id"] == video.stem and facet["status"] == "success" and facet["video_url"]
+    assert facet["scene_count"] == 3 and facet["used_credits"] > 0
+    assert created["run"]["facets"]["vimmerse_request"]["endpoint"] == "url_to_video"
+    downloaded = complete["vimmerse_url_to_video.download_video"]
+    assert [(d["namespace"], d["name"]) for d in downloaded["inputs"]] == [(namespace, story)]
+    assert [(d["namespace"], d["name"]) for d in downloaded["outputs"]] == [("file", str(video))]
