@@ -96,7 +96,8 @@ def test_idea_to_video_runs_never_overwrite_each_other(world, tmp_path):
     dags_test(env, "vimmerse_idea_to_video", conf)
     dags_test(env, "vimmerse_idea_to_video", conf)
     script = (
-        "import json, sys\n"
+        "import json, os, sys\n"
+        "sys.path.insert(0, os.environ['AIRFLOW__CORE__DAGS_FOLDER'])  # as Airflow's own programs do\n"
         "try:\n"
         "    from airflow.dag_processing.dagbag import DagBag\n"
         "except ImportError:\n"
@@ -108,7 +109,8 @@ def test_idea_to_video_runs_never_overwrite_each_other(world, tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", script, json.dumps(conf)], env=env, capture_output=True, text=True, timeout=600
     )
-    assert "RUN None success" in result.stdout, (result.stdout + result.stderr)[-4000:]
+    log = result.stdout + result.stderr
+    assert "RUN None success" in result.stdout, log[log.find("Traceback") - 2000 :][:6000]
     folders = sorted(output.glob("idea_to_video/*"))
     assert len(folders) == 3
     digests = set()
