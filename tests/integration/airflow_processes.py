@@ -49,6 +49,18 @@ def start(command: list[str], env: dict[str, str], log_path: Path) -> subprocess
         )
 
 
+def start_dag_test(dag_file: Path, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Run ``dag_file``'s DAG once through the executor (:data:`RUNNER`), output to ``log_path``."""
+    with open(log_path, "w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-c", RUNNER, str(dag_file)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 @contextmanager
 def executor_airflow(home: Path) -> Iterator[dict[str, str]]:
     """A migrated Airflow home using LocalExecutor, with its execution API server running; yields its env."""

@@ -229,3 +229,16 @@ def test_openlineage_events_chain_the_page_the_story_and_the_video_file(world):
     downloaded = complete["vimmerse_url_to_video.download_video"]
     assert [(d["namespace"], d["name"]) for d in downloaded["inputs"]] == [(namespace, story)]
     assert [(d["namespace"], d["name"]) for d in downloaded["outputs"]] == [("file", str(video))]
+    # Every story task and every download of every example run in this module reports the same shape.
+    for event in _lineage_events(world):
+        operator = event["run"]["facets"].get("airflow", {}).get("task", {}).get("operator_class", "")
+        if event["eventType"] != "COMPLETE" or not operator.startswith("Vimmerse"):
+            continue
+        if operator == "VimmerseDownloadVideoOperator":
+            ((source,), (target,)) = event["inputs"], event["outputs"]
+            assert source["namespace"] == namespace and source["name"].startswith("story/")
+            assert target["namespace"] == "file" and Path(target["name"]).is_file()
+        else:
+            (written,) = event["outputs"]
+            assert written["namespace"] == namespace and written["name"].startswith("story/")
+            assert written["facets"]["vimmerse_story"]["status"] == "success", event["job"]["name"]

@@ -7,8 +7,6 @@ the try failed and retries it; the retry must reattach to the story the dead try
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -19,13 +17,17 @@ from airflow import __version__ as airflow_version
 from packaging.version import Version
 
 from tests.conftest import API_KEY
-from tests.integration.airflow_processes import RUNNER, executor_airflow, kill_tree, start, wait_for
+from tests.integration.airflow_processes import executor_airflow, kill_tree, start, start_dag_test, wait_for
 from tests.integration.conftest import stats
 from tests.integration.sandbox_process import SandboxProcess
 
-pytestmark = pytest.mark.skipif(
-    Version(Version(airflow_version).base_version) < Version("3.3.0"), reason="task_state_store arrived in Airflow 3.3"
-)
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        Version(Version(airflow_version).base_version) < Version("3.3.0"),
+        reason="task_state_store arrived in Airflow 3.3",
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -73,14 +75,7 @@ def _run_and_crash(home: Path, env: dict, sandbox, dag_id: str, deferrable: bool
     triggerer = None
     if deferrable:  # with an executor, dag.test() no longer runs triggers inline: a triggerer does
         triggerer = start(["airflow", "triggerer"], run_env, home / f"{dag_id}.triggerer.log")
-    with open(log_path, "w") as log:
-        runner = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, str(dag_file)],
-            env=run_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    runner = start_dag_test(dag_file, run_env, log_path)
     try:
         killed = kill_when(psutil.Process(runner.pid))
         deadline = time.monotonic() + 180

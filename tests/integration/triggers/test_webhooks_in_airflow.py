@@ -19,10 +19,11 @@ import requests
 
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from tests.conftest import API_KEY, set_connection
-from tests.integration.airflow_processes import RUNNER, executor_airflow, free_port, kill_tree, start, wait_for
+from tests.integration.airflow_processes import executor_airflow, free_port, kill_tree, start, start_dag_test, wait_for
 from tests.integration.sandbox_process import SandboxProcess
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "example_dags"
+pytestmark = pytest.mark.processes
 
 
 @pytest.fixture
@@ -52,14 +53,7 @@ def _run_dag(home: Path, env: dict, source: str, dag_id: str) -> str:
     dag_file = home / "dags" / f"{dag_id}.py"
     dag_file.write_text(textwrap.dedent(source))
     log_path = home / f"{dag_id}.log"
-    with open(log_path, "w") as log:
-        runner = subprocess.Popen(
-            [sys.executable, "-c", RUNNER, str(dag_file)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    runner = start_dag_test(dag_file, env, log_path)
     try:
         wait_for(lambda: "DagRun Finished" in log_path.read_text(), timeout=180, every=0.3)
     finally:
