@@ -11,7 +11,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
@@ -125,17 +125,21 @@ class VimmerseStoryTrigger(BaseTrigger):
             yield None
             return
         token = WebhookToken.parse(self.webhook_token)
-        try:
-            async with listening(bind) as listener:
-                signal = WebhookSignal()
-                listener.register(token, signal.notify)
-                try:
-                    yield signal
-                finally:
-                    listener.unregister(token)
-        except OSError as err:
-            self.log.error("No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id)
-            yield None
+        async with AsyncExitStack() as stack:
+            try:
+                listener = await stack.enter_async_context(listening(bind))
+            except OSError as err:  # only the listener's start: errors of the wait itself pass through
+                self.log.error(
+                    "No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id
+                )
+                yield None
+                return
+            signal = WebhookSignal()
+            listener.register(token, signal.notify)
+            try:
+                yield signal
+            finally:
+                listener.unregister(token)
 
     async def _sleep(self, signal: WebhookSignal | None, pause: float) -> bool:
         """Sleep ``pause`` seconds, or until this wait's webhook; True when the webhook woke it."""

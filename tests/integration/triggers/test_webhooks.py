@@ -189,3 +189,16 @@ async def test_the_event_trigger_fires_once_per_finished_story(webhook_sandbox, 
         await second
     await events.aclose()
     assert listener_module._listeners == {}
+
+
+async def test_a_taken_port_falls_back_to_polling(monkeypatch, public_url, caplog):
+    host, port = public_url.split("://", 1)[1].split(":")
+    with socket.socket() as taken, RecordingServer() as api:
+        taken.bind((host, int(port)))
+        taken.listen()
+        set_connection(monkeypatch, api.url)
+        api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
+        waiting = _waiting("s1", WebhookToken.new(), poll_interval=1, submitted_at=time.time())
+        event = await asyncio.wait_for(_first_event(waiting), 10)
+    assert event["status"] == "success" and listener_module._listeners == {}
+    assert "No webhook listener on" in caplog.text and "polling story s1 instead" in caplog.text
