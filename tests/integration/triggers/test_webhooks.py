@@ -191,7 +191,7 @@ async def test_the_event_trigger_fires_once_per_finished_story(webhook_sandbox, 
     assert listener_module._listeners == {}
 
 
-async def test_a_taken_port_falls_back_to_polling(monkeypatch, public_url, caplog):
+async def test_a_taken_port_falls_back_to_polling(monkeypatch, public_url, caplog, capfd):
     host, port = public_url.split("://", 1)[1].split(":")
     with socket.socket() as taken, RecordingServer() as api:
         taken.bind((host, int(port)))
@@ -201,4 +201,5 @@ async def test_a_taken_port_falls_back_to_polling(monkeypatch, public_url, caplo
         waiting = _waiting("s1", WebhookToken.new(), poll_interval=1, submitted_at=time.time())
         event = await asyncio.wait_for(_first_event(waiting), 10)
     assert event["status"] == "success" and listener_module._listeners == {}
-    assert "No webhook listener on" in caplog.text and "polling story s1 instead" in caplog.text
+    logged = caplog.text + capfd.readouterr().out
+    assert "No webhook listener on" in logged and "polling story s1 instead" in logged
