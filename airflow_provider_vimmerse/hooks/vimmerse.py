@@ -217,7 +217,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         headers = {API_KEY_HEADER: settings.api_key, "Accept": "application/json"}
         attempt = 0
         while True:
-            failure = response = None
+            failure = response = status = retry_after = None
+            content, cause = b"", ""
             try:
                 response = self.session.request(
                     method,
@@ -229,6 +230,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                     **body,
                 )
                 content = _read_within(response, settings.timeout)
+                status, retry_after = response.status_code, response.headers.get("Retry-After")
             except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError) as err:
                 raise VimmerseConfigurationError(
                     f"{method} {path} could not be sent ({type(err).__name__}): check the connection's host and key."
@@ -238,34 +240,23 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             finally:
                 if response is not None:
                     response.close()
-            if failure is None and response.status_code < 300:
+            if failure is None and status < 300:
                 return content
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if failure is not None:
-                delay, why = next_retry(
-                    policy,
-                    attempt,
-                    method=method,
-                    path=path,
-                    charges=charges,
-                    failure=failure,
-                    cause=cause,
-                    url=url,
-                    remaining=remaining,
-                )
-            else:
-                delay, why = next_retry(
-                    policy,
-                    attempt,
-                    method=method,
-                    path=path,
-                    charges=charges,
-                    status=response.status_code,
-                    body=content,
-                    retry_after=response.headers.get("Retry-After"),
-                    secret=settings.api_key,
-                    remaining=remaining,
-                )
+            delay, why = next_retry(
+                policy,
+                attempt,
+                method=method,
+                path=path,
+                charges=charges,
+                status=status,
+                body=content,
+                retry_after=retry_after,
+                failure=failure,
+                cause=cause,
+                url=url,
+                secret=settings.api_key,
+                remaining=None if deadline is None else deadline - time.monotonic(),
+            )
             self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
             self._sleep(delay)
             attempt += 1

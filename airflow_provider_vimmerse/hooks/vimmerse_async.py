@@ -103,7 +103,8 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
         url = self._config.base_url + path
         attempt = 0
         while True:
-            failure = None
+            failure = status = retry_after = None
+            body, cause = b"", ""
             try:
                 async with self._client.request(method, url, **options) as response:
                     body = await response.read()
@@ -116,29 +117,20 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
                 ) from None
             if failure is None and status < 300:
                 return body
-            if failure is not None:
-                delay, why = next_retry(
-                    policy,
-                    attempt,
-                    method=method,
-                    path=path,
-                    charges=charges,
-                    failure=failure,
-                    cause=cause,
-                    url=settings.base_url + path,
-                )
-            else:
-                delay, why = next_retry(
-                    policy,
-                    attempt,
-                    method=method,
-                    path=path,
-                    charges=charges,
-                    status=status,
-                    body=body,
-                    retry_after=retry_after,
-                    secret=settings.api_key,
-                )
+            delay, why = next_retry(
+                policy,
+                attempt,
+                method=method,
+                path=path,
+                charges=charges,
+                status=status,
+                body=body,
+                retry_after=retry_after,
+                failure=failure,
+                cause=cause,
+                url=url,
+                secret=settings.api_key,
+            )
             self._log_retry(method, path, why, delay, attempt, policy.retry_limit)
             await asyncio.sleep(delay)
             attempt += 1
