@@ -12,6 +12,7 @@ its destination (``file``, ``s3://bucket``, any object store), so lineage contin
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -81,8 +82,6 @@ def location_dataset(location: Any) -> Dataset:
     text = str(location)
     parts = urlsplit(text)
     if parts.scheme in ("", "file", "local"):
-        from pathlib import Path
-
         return Dataset(namespace="file", name=str(Path(parts.path if parts.scheme else text).absolute()))
     if parts.scheme in ("http", "https"):
         return Dataset(namespace=f"{parts.scheme}://{parts.netloc}", name=parts.path or "/")

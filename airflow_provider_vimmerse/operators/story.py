@@ -182,16 +182,19 @@ class VimmerseStoryOperator(BaseOperator):
             arguments["webhook_url"] = self._webhook_url
         return {**arguments, "extra_params": self.extra_params}
 
-    def _webhook_token(self) -> WebhookToken | None:
+    def _new_webhook(self) -> tuple[WebhookToken | None, str | None]:
         """
-        A token for this wait's webhook, when the triggerer listens for them: a deferred wait on a
-        request that takes a ``webhook_url`` the user did not set, with ``[vimmerse] webhook_public_url``.
+        A token for this wait's webhook and the URL that carries it, when the triggerer listens for
+        them: a deferred wait on a request that takes a ``webhook_url`` the user did not set, with
+        ``[vimmerse] webhook_public_url``. ``(None, None)`` otherwise.
         """
         if not (self.deferrable and self.wait_for_completion and self.endpoint.takes_webhook):
-            return None
-        if getattr(self, "webhook_url", None) or not config.webhook_public_url():
-            return None
-        return WebhookToken.new()
+            return None, None
+        public_url = config.webhook_public_url()
+        if getattr(self, "webhook_url", None) or not public_url:
+            return None, None
+        token = WebhookToken.new()
+        return token, token.url(public_url)
 
     def submit(self, hook: VimmerseHook) -> VimmerseStory:
         """Send this step's request (each operator calls its own hook method)."""
@@ -320,9 +323,8 @@ class VimmerseStoryOperator(BaseOperator):
                 saved = record.get("webhook_token")
                 self._webhook = WebhookToken.parse(saved) if saved and self.deferrable else None
                 return story
-        token = self._webhook_token()
+        token, self._webhook_url = self._new_webhook()
         self._webhook = token
-        self._webhook_url = token.url(config.webhook_public_url()) if token else None
         story = self.submit(self.hook)
         self._submitted_at = time.time()
         self._story_id = story.id
@@ -331,7 +333,7 @@ class VimmerseStoryOperator(BaseOperator):
         else:
             self.log.info("Created story %s (%s).", story.id, self.endpoint.name)
         if store is not None:
-            record = {"story_id": story.id, "request": digest, "created": time.time(), "returned": False}
+            record = {"story_id": story.id, "request": digest, "created": self._submitted_at, "returned": False}
             store.set(STATE_KEY, {**record, "webhook_token": token.serialize() if token else None})
         return story
 

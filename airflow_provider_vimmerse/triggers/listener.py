@@ -39,13 +39,11 @@ class WebhookSignal:
     """What a waiting trigger holds: set by its webhooks, awaited with a timeout (the fallback poll)."""
 
     def __init__(self) -> None:
-        self.received = 0
         self._pending = False
         self._waiter: asyncio.Future[bool] | None = None
         self._last_confirm = 0.0
 
     def notify(self, payload: dict[str, str]) -> None:
-        self.received += 1
         self._pending = True
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(True)
@@ -109,10 +107,6 @@ class WebhookListener:
         entry = self._routes.get(token.wait_id)
         if entry is not None and hmac.compare_digest(entry[0], token.secret.encode()):
             del self._routes[token.wait_id]
-
-    @property
-    def registrations(self) -> int:
-        return len(self._routes)
 
     async def _handle(self, request: web.Request) -> web.Response:
         wait_id, secret = request.match_info["wait_id"], request.match_info["secret"]

@@ -115,6 +115,11 @@ def _is_verb(words: list[str], determiner: str, following: str) -> bool:
     return previous.endswith("s") and not previous.endswith("ss") and not last.endswith("s")  # "animals play"
 
 
+def _title(phrase: str) -> str:
+    """Title case that keeps a proper noun's own capitals ("the Harbor Light Lantern")."""
+    return " ".join(word if word[0].isupper() else word.capitalize() for word in phrase.split())
+
+
 def _cast(idea: str) -> dict[str, str]:
     """Hero, other and place of an idea, ready for the narration templates."""
     phrases = noun_phrases(idea)
@@ -127,17 +132,10 @@ def _cast(idea: str) -> dict[str, str]:
     other = f"the {others[-1][2]}" if others else "the road ahead"
     both = f"{definite} and {other}" if others else definite
     tokens = _core(idea).split()
-    if (
-        len(tokens) <= 9
-        and len(tokens) > len(hero[2].split()) + 1
-        and tokens[len(hero[2].split()) + 1]
-        in (
-            "who",
-            "that",
-            "which",
-        )
-    ):
-        opening = f"This is the story of {' '.join(tokens)[0].lower()}{' '.join(tokens)[1:]}."
+    after_hero = len(hero[2].split()) + 1  # its determiner, then its words
+    if len(tokens) <= 9 and tokens[after_hero : after_hero + 1] in (["who"], ["that"], ["which"]):
+        clause = " ".join(tokens)
+        opening = f"This is the story of {clause[0].lower()}{clause[1:]}."
     else:
         article = hero[1] if hero[1] in ("a", "an") else "the"
         other_article = others[-1][1] if others and others[-1][1] in ("a", "an", "the") else "the"
@@ -149,8 +147,8 @@ def _cast(idea: str) -> dict[str, str]:
         "HO": both,
         "P": f"in the {place}" if place else "one evening",
         "Pin": f" in the {place}" if place else "",
-        "Hname": " ".join(w if w[0].isupper() else w.capitalize() for w in definite.split()).replace("The ", "the ", 1),
-        "Oname": " ".join(w if w[0].isupper() else w.capitalize() for w in other.split()),
+        "Hname": _title(definite).replace("The ", "the ", 1),
+        "Oname": _title(other),
         "opening": opening,
     }
 
