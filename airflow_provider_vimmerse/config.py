@@ -14,6 +14,8 @@ DEFAULT_POLL_INTERVAL = 30.0
 MIN_POLL_INTERVAL = 1.0
 
 DEFAULT_FALLBACK_POLL_INTERVAL = 600.0
+#: The Story API generations a connection can speak (its ``api_version`` extra); the first is the default.
+API_VERSIONS = ("v2", "legacy")
 
 #: The options, as the provider info declares them (``airflow config list`` shows them).
 OPTIONS = {

@@ -32,8 +32,9 @@ __all__ = ["ENDPOINTS", "KNOWN_VALUES", "Alias", "Endpoint", "Param", "VimmerseD
 # From the OpenAPI document. Names (models, tools, voices, languages) are advisory: the
 # service changes them monthly, so a name outside these lists is sent with a warning.
 ASPECT_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16")
-IMAGE_TOOLS = ("Seedream", "FluxTurbo", "NanoBanana", "QwenImage")
-VIDEO_TOOLS = ("Auto", "KlingAI", "Seedance", "Pixverse", "VeoFast")
+# Image and video tools: the OpenAPI's lists with the additions in api-v2-notes.md (late 2026).
+IMAGE_TOOLS = ("AutoI", "Seedream", "FluxTurbo", "NanoBanana", "QwenImage")
+VIDEO_TOOLS = ("Auto", "KlingAI", "Seedance", "Pixverse", "VeoFast", "Vidu", "AutoT1", "VeoLite", "PVideo")
 SCENE_DURATIONS = (5, 10)
 LANGUAGES = ("Arabic", "Chinese", "English", "French", "German", "Hindi", "Japanese", "Korean", "Spanish", "Turkish")
 IMAGE_MODELS = (
@@ -168,7 +169,7 @@ _AUTO_COMMON = (
     _WEBHOOK_URL,
 )
 _IMAGE_TOOL = Param(
-    "image_tool", _choice(IMAGE_TOOLS, advisory=True), f"image model, {_allowed(IMAGE_TOOLS, True)}.", "Seedream"
+    "image_tool", _choice(IMAGE_TOOLS, advisory=True), f"image model, {_allowed(IMAGE_TOOLS, True)}.", "AutoI"
 )
 
 IDEA_TO_VIDEO = Endpoint(
@@ -196,6 +197,13 @@ URL_TO_VIDEO = Endpoint(
             required=True,
             argument="url",
         ),
+        Param(
+            "instructions",
+            _text,
+            "what to make of the page, e.g. ``Make a 30 second ad for young parents`` (sent in ``idea``, after "
+            "the URL and a space).",
+            appends_to="idea",
+        ),
         _scene_count(),
         _IMAGE_TOOL,
         *_AUTO_COMMON,
@@ -218,10 +226,10 @@ IMAGES_TO_VIDEO = Endpoint(
             required=True,
         ),
         Param("idea", _text, "what the story is about; the service has its own default text."),
-        *_AUTO_COMMON,
+        *(param for param in _AUTO_COMMON if param is not _ELEMENTS),
     ),
     aliases=tuple(a for a in _AUTO_ALIASES if a.old != "option"),
-    ignored=(*_AUTO_GONE, "option", "scene_count"),
+    ignored=(*_AUTO_GONE, "option", "scene_count", "elements"),
     produces_video=True,
 )
 CREATE_STORYBOARD = Endpoint(
@@ -231,7 +239,7 @@ CREATE_STORYBOARD = Endpoint(
     "multipart",
     "Create a story and its storyboard (advanced step 1)",
     (
-        Param("story_id", v.story_id, "an existing story whose storyboard to write again."),
+        Param("story_id", lambda _name, value: v.story_id(value), "an existing story whose storyboard to write again."),
         _IDEA,
         _scene_count(),
         _LANGUAGE,

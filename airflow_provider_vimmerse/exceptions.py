@@ -9,6 +9,7 @@ the API key.
 from __future__ import annotations
 
 import json
+import re
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -58,7 +59,8 @@ class VimmerseApiError(VimmerseError):
     The API answered with an error status.
 
     :param status_code: the HTTP status.
-    :param code: the service's error code (``message`` of the body), when it sent one.
+    :param code: the service's machine-readable error code (v2's ``code``, or Legacy's upper-case
+        ``message``), when it sent one; the prose ``message`` is kept in the error's text.
     :param detail: the field-level ``detail`` list of a 422 answer, when present.
     """
 
@@ -125,7 +127,7 @@ class VimmerseStoryMayExistError(VimmerseTransportError, AirflowFailException):
 
 
 class VimmerseResponseError(VimmerseError):
-    """The service answered 2xx with a body that is not the documented ``{"data": {...}}`` envelope."""
+    """The service answered 2xx with a body that cannot be read as the documented story object."""
 
 
 class VimmerseStoryFailedError(VimmerseError):
@@ -260,25 +262,38 @@ def error_for_status(
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     text = "" if status in (401, 403) else redact(text, secret)
-    code: str | None = None
-    explanation = ""
-    detail: list[Any] = []
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         payload = None
-    if isinstance(payload, dict):
-        if isinstance(payload.get("message"), str):
-            code = payload["message"]
-        if isinstance(payload.get("detail"), list):
-            detail = payload["detail"]
-        elif isinstance(payload.get("detail"), str):
-            explanation = payload["detail"]
+    code, prose, detail = _error_fields(payload)
     cls = _STATUS_ERRORS.get(status, VimmerseServerError if status >= 500 else VimmerseApiError)
-    reason = _describe_detail(detail) or ": ".join(filter(None, (code, explanation)))
+    reason = _describe_detail(detail) or ": ".join(dict.fromkeys(filter(None, (code, prose))))
     if not reason and payload is None:
         reason = text.strip()[:120]
     message = (
         f"{method} {path} answered HTTP {status}" + (f": {reason}" if reason else "") + "." + _HINTS.get(status, "")
     )
     return cls(message, status_code=status, code=code, detail=detail, retry_after=parse_retry_after(retry_after))
+
+
+_CODE = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _error_fields(payload: Any) -> tuple[str | None, str, list[Any]]:
+    """
+    ``(code, prose, detail)`` of an error body, whatever its style: v2's ``{message, code}``,
+    Legacy's ``{message: "CODE"}`` (the upper-case message is the code), FastAPI's ``{detail: [...]}``
+    or ``{detail: "text"}``.
+    """
+    if not isinstance(payload, dict):
+        return None, "", []
+    message = payload.get("message") if isinstance(payload.get("message"), str) else ""
+    code = payload.get("code")
+    if not isinstance(code, str) or not code.strip():
+        code = message if _CODE.fullmatch(message) else None
+    prose = "" if message == code else message.strip()
+    detail = payload.get("detail")
+    if isinstance(detail, str):
+        prose = ": ".join(filter(None, (prose, detail.strip())))
+    return code, prose[:300], detail if isinstance(detail, list) else []

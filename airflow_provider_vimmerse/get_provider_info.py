@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_vimmerse import __version__
-from airflow_provider_vimmerse.config import OPTIONS, SECTION
+from airflow_provider_vimmerse.config import API_VERSIONS, OPTIONS, SECTION
 
 _INTEGRATION = "Vimmerse"
 
@@ -79,6 +79,12 @@ def get_provider_info() -> dict[str, Any]:
                     "placeholders": {"host": "https://api.vimmerse.net (default when empty)"},
                 },
                 "conn-fields": {
+                    "api_version": {
+                        "label": "Story API version",
+                        "description": "v2 (/v2/story/..., JSON everywhere; the default) or legacy "
+                        "(/story/..., the unversioned paths the service labels Legacy).",
+                        "schema": {"type": "string", "enum": list(API_VERSIONS), "default": API_VERSIONS[0]},
+                    },
                     # The form's minimums are the ones the hook accepts (ConnectionSettings).
                     "timeout": _number_field(
                         "Request timeout (s)", "Read timeout of one API request. Default 60.", 0.001

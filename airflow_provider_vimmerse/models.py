@@ -62,7 +62,7 @@ def _parse_bool(value: Any) -> bool | None:
 def _as_int(value: Any, default: int | None = None) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return default
 
 
@@ -107,12 +107,12 @@ class VimmerseStory:
     @classmethod
     def from_api(cls, data: Any) -> VimmerseStory:
         """
-        Build a story from the ``data`` object of a response.
+        Build a story from the story object of a response (flat, or Legacy's ``data`` member).
 
         :raises VimmerseResponseError: when ``data`` is not an object with an ``id``.
         """
         if not isinstance(data, dict) or not data.get("id"):
-            raise VimmerseResponseError("The response's 'data' is not a story object with an 'id'.")
+            raise VimmerseResponseError("The answer is not a story object with an 'id'.")
         storyboard = data.get("storyboard")
         return cls(
             id=str(data["id"]),
@@ -149,30 +149,35 @@ class VimmerseStory:
 
 def data_from_body(body: bytes | str, *, method: str, path: str) -> Any:
     """
-    Return the ``data`` member of a 2xx JSON body (``None`` for the ``{}`` some operations answer).
+    Return the object a 2xx JSON body carries: the ``data`` member of Legacy's ``{"data": {...}}``,
+    or the body itself when it is flat (v2, and the OpenAPI's declared schemas); ``None`` for the
+    ``{}`` some operations answer.
 
     :raises VimmerseResponseError: for a body that is not JSON (e.g. a proxy's HTML page) or not an object.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         snippet = " ".join(text.split())[:60]
         raise VimmerseResponseError(
             f"{method} {path} answered 2xx with a body that is not JSON (starts {snippet!r}); is a proxy in the way?"
         ) from None
     if payload == {}:
         return None
-    if not isinstance(payload, dict) or "data" not in payload:
-        raise VimmerseResponseError(f"{method} {path} answered 2xx without the 'data' envelope.")
-    return payload["data"]
+    if not isinstance(payload, dict):
+        raise VimmerseResponseError(f"{method} {path} answered 2xx with JSON that is not an object.")
+    wrapped = payload.get("data")
+    if isinstance(wrapped, dict) and "id" not in payload:
+        return wrapped or None
+    return payload
 
 
 def story_from_body(body: bytes | str, *, method: str, path: str) -> VimmerseStory:
     """
-    Parse a 2xx body as ``{"data": {...story...}}``.
+    Parse a 2xx body as a story, wrapped in ``data`` or flat.
 
-    :raises VimmerseResponseError: for non-JSON bodies, a missing ``data``, or a ``data`` that is not a story.
+    :raises VimmerseResponseError: for non-JSON bodies, or an answer that is not a story.
     """
     data = data_from_body(body, method=method, path=path)
     try:

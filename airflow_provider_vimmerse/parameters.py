@@ -29,9 +29,12 @@ class Param:
     :param name: the wire name (the service's own vocabulary).
     :param check: ``check(name, value)`` validates and returns the value to send.
     :param doc: what it means and what is allowed, for the docs.
-    :param default: sent when the caller gives nothing; ``None`` sends nothing (the service decides).
+    :param default: the service's default as last seen in its reference, for the docs only: an
+        argument the caller leaves unset is never sent, so the service's current default applies.
     :param required: the caller must give it.
     :param argument: the keyword callers use, when it differs from the wire name (``url`` for ``idea``).
+    :param appends_to: the value is sent inside another parameter, after it and a space (the
+        instructions that follow the page's URL in url-2-video's ``idea``), not as a field of its own.
     """
 
     name: str
@@ -40,6 +43,7 @@ class Param:
     default: Any = None
     required: bool = False
     argument: str | None = None
+    appends_to: str | None = None
 
     @property
     def keyword(self) -> str:
@@ -69,8 +73,10 @@ class Endpoint:
 
     :param name: the hook method (and the docs' name for it).
     :param method: HTTP method.
-    :param path: URL path; ``{story_id}`` is filled from the first argument.
-    :param body: how parameters travel: ``json``, ``form`` (urlencoded), ``multipart`` or ``none``.
+    :param path: URL path as Legacy names it; v2 puts ``/v2`` before it. ``{story_id}`` is filled
+        from the first argument.
+    :param body: how parameters travel in Legacy: ``json``, ``form`` (urlencoded) or ``multipart``.
+        v2 takes JSON for every request.
     :param summary: one line for docstrings.
     :param params: the parameters, in the document's order.
     :param charges: the request creates or charges (never repeated unless it provably did not arrive).
@@ -108,14 +114,16 @@ class Endpoint:
     def takes_webhook(self) -> bool:
         return "webhook_url" in self._by_name
 
-    def payload(self, given: Mapping[str, Any], extra_params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def payload(self, given: Mapping[str, Any], extra_params: Any = None) -> dict[str, Any]:
         """
-        Check the caller's arguments and return the request's fields (Python values, defaults filled).
+        Check the caller's arguments and return the request's fields (Python values): exactly what
+        the caller set, nothing filled in, so the service's current defaults apply.
 
         Older names are mapped to the current ones with a deprecation warning; names the service
         no longer reads are dropped with a warning; ``None`` means "not given".
 
-        :raises VimmerseInvalidParameterError: an unknown name, a bad value, or a missing required field.
+        :raises VimmerseInvalidParameterError: an unknown name, a bad value, a missing required field,
+            or an older name given together with its current one.
         """
         values = {name: value for name, value in given.items() if value is not None}
         for name in [n for n in values if n in self.ignored]:
@@ -136,40 +144,57 @@ class Endpoint:
                 raise VimmerseInvalidParameterError(
                     name, value, f"a parameter of {self.name}: {', '.join(self._by_name)}"
                 )
-            fields[param.name] = param.check(name, value)
+            fields[param.keyword] = param.check(name, value)
         for param in self.params:
-            if param.name in fields:
-                continue
-            if param.required:
+            if param.required and param.keyword not in fields:
                 raise VimmerseInvalidParameterError(param.keyword, None, f"a value (required by {self.name})")
-            if param.default is not None:
-                fields[param.name] = param.default
-        fields = {param.name: fields[param.name] for param in self.params if param.name in fields}
+        wire: dict[str, Any] = {}
+        for param in self.params:
+            if param.keyword not in fields:
+                continue
+            if param.appends_to is None:
+                wire[param.name] = fields[param.keyword]
+            else:
+                wire[param.appends_to] = f"{wire[param.appends_to]} {fields[param.keyword]}"
+        return self._with_extra(wire, extra_params)
+
+    def _with_extra(self, fields: dict[str, Any], extra_params: Any) -> dict[str, Any]:
+        """``fields`` and the caller's ``extra_params`` (a mapping, or its JSON text after templating)."""
+        if extra_params is None:
+            return fields
+        extra = v.json_object("extra_params", extra_params)
         wire_names = {param.name for param in self.params}
-        for key, value in (extra_params or {}).items():
+        for key, value in extra.items():
             if key in wire_names or key in self.argument_names:
                 raise VimmerseInvalidParameterError(
                     "extra_params", key, "names not already covered by a documented parameter"
                 )
             fields[key] = value
-        if extra_params:
-            v.json_object("extra_params", fields)
+        v.json_object("extra_params", fields)
         return fields
 
     def _apply_alias(self, alias: Alias, values: dict[str, Any]) -> None:
         old_value = values.pop(alias.old)
         target = f"{alias.new}.{alias.key}" if alias.key else alias.new
+        current = values.get(alias.new)
+        if alias.key is None:
+            if current is not None:
+                raise VimmerseInvalidParameterError(
+                    alias.old, old_value, f"either {alias.old!r} (deprecated) or {alias.new!r}, not both"
+                )
+            merged: Any = old_value
+        else:
+            merged = v.json_object(alias.new, current) if current is not None else {}
+            if alias.key in merged:
+                raise VimmerseInvalidParameterError(
+                    alias.old, old_value, f"either {alias.old!r} (deprecated) or {target!r}, not both"
+                )
+            merged[alias.key] = old_value
         warnings.warn(
             f"{self.name}: {alias.old!r} is deprecated; use {target!r} (the value was sent as {target!r}).",
             VimmerseDeprecationWarning,
             stacklevel=4,
         )
-        if alias.key is None:
-            values.setdefault(alias.new, old_value)
-            return
-        current = values.get(alias.new)
-        merged = v.json_object(alias.new, current) if current is not None else {}
-        merged.setdefault(alias.key, old_value)
         values[alias.new] = merged
 
     def docstring(self, *, leading: str = "") -> str:
@@ -189,7 +214,11 @@ class Endpoint:
         """reST ``:param:`` lines for every argument (hook method and operator alike), and the older names."""
         lines = [":param story_id: the story."] if self.on_story else []
         for param in self.params:
-            default = f" Default ``{param.default!r}``." if param.default is not None else ""
+            default = (
+                f" Not sent when unset; the service's default (last seen) is ``{param.default!r}``."
+                if param.default is not None
+                else ""
+            )
             required = " Required." if param.required else ""
             lines.append(f":param {param.keyword}: {param.doc}{required}{default}")
         lines.append(":param extra_params: parameters this provider does not know yet, sent as given.")

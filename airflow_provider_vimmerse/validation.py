@@ -221,11 +221,12 @@ def storyboard(field: str, value: Any) -> dict[str, Any]:
 
     It must be an object with a non-empty ``scenes`` list of objects; ``characters``,
     ``environments`` and ``objects``, when present, are lists of objects; ``music``, when
-    present, is an object.
+    present, is an object. The result has all four lists (missing ones as empty lists), as the
+    service requires of a step's storyboard.
     """
     board = json_object(field, value)
     for key in STORYBOARD_LIST_KEYS:
-        items = board.get(key, [])
+        items = board.setdefault(key, [])
         if not isinstance(items, list) or not all(isinstance(item, Mapping) for item in items):
             raise _invalid(f"{field}.{key}", items, "a list of objects")
     if not board.get("scenes"):
@@ -233,16 +234,6 @@ def storyboard(field: str, value: Any) -> dict[str, Any]:
     if "music" in board and not isinstance(board["music"], Mapping):
         raise _invalid(f"{field}.music", board["music"], "an object")
     return board
-
-
-def object_list(field: str, value: Any) -> list[dict[str, Any]]:
-    """Check a list of objects (or its JSON text), e.g. per-scene inputs for animation."""
-    if isinstance(value, (str, bytes)):
-        value = _parse_structured(field, value, "a JSON list of objects")
-    if not isinstance(value, list) or not all(isinstance(item, Mapping) for item in value):
-        raise _invalid(field, value, "a JSON list of objects")
-    _json_safe(field, value)
-    return [dict(item) for item in value]
 
 
 def number(field: str, value: Any, *, minimum: float | None = None, exclusive: bool = False) -> float:

@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_vimmerse import exceptions as exc
+from airflow_provider_vimmerse.config import API_VERSIONS
 
 DEFAULT_HOST = "https://api.vimmerse.net"
-STORY_URL_FIELDS = ("story_id",)
 DEFAULT_CONN_ID = "vimmerse_default"
+_PATH_PREFIXES = {"v2": "/v2", "legacy": ""}
 
 
 class Failure(str, Enum):
@@ -101,6 +102,7 @@ class ConnectionSettings:
     :param connect_timeout: connect timeout of one request, in seconds.
     :param verify_ssl: verify TLS certificates.
     :param story_url_template: a URL with ``{story_id}`` for the story-page link, when set.
+    :param api_version: ``v2`` (``/v2/story/...``, JSON everywhere) or ``legacy`` (``/story/...``).
     """
 
     base_url: str
@@ -110,6 +112,12 @@ class ConnectionSettings:
     verify_ssl: bool = True
     story_url_template: str = ""
     retry: RetryPolicy = RetryPolicy()
+    api_version: str = API_VERSIONS[0]
+
+    @property
+    def story_path_prefix(self) -> str:
+        """What goes before ``/story/...`` in this API version (``/v2``, or nothing for Legacy)."""
+        return _PATH_PREFIXES[self.api_version]
 
     @classmethod
     def from_connection(cls, conn: Any) -> ConnectionSettings:
@@ -131,6 +139,7 @@ class ConnectionSettings:
                 retry_delay=_extra_number(extra, "retry_delay", 1.0),
                 max_retry_delay=_extra_number(extra, "max_retry_delay", 60.0),
             ),
+            api_version=api_version_of(conn.conn_id, extra.get("api_version")),
         )
 
     def is_api_url(self, url: str) -> bool:
@@ -166,6 +175,24 @@ def _mask(secret: str) -> None:
     except ImportError:  # pragma: no cover - every supported Airflow has it
         return
     mask_secret(secret)
+
+
+def api_version_of(conn_id: str, value: Any) -> str:
+    """
+    Check the ``api_version`` extra: ``v2`` (the default when absent) or ``legacy``.
+
+    :raises VimmerseConfigurationError: naming the extra and its choices, before any request.
+    """
+    if value in (None, ""):
+        return API_VERSIONS[0]
+    version = value.strip().lower() if isinstance(value, str) else value
+    if version not in API_VERSIONS:
+        raise exc.VimmerseConfigurationError(
+            f"Connection {conn_id!r}: api_version {value!r} is not supported; choose one of "
+            + ", ".join(repr(choice) for choice in API_VERSIONS)
+            + " (default 'v2' when unset)."
+        )
+    return version
 
 
 def story_url_template_of(conn_id: str, value: Any) -> str:

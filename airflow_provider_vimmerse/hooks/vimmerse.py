@@ -146,8 +146,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
     Calls the Vimmerse Story API.
 
     The connection's password is the API key; its host defaults to ``https://api.vimmerse.net``.
-    Extras: ``timeout``, ``connect_timeout``, ``retry_limit``, ``retry_delay``,
-    ``max_retry_delay``, ``verify_ssl``, ``story_url_template``.
+    Extras: ``api_version`` (``v2``, the default, or ``legacy``), ``timeout``, ``connect_timeout``,
+    ``retry_limit``, ``retry_delay``, ``max_retry_delay``, ``verify_ssl``, ``story_url_template``.
 
     Every endpoint method checks its parameters before anything is sent (see
     :mod:`airflow_provider_vimmerse.endpoints`) and returns a
@@ -261,12 +261,17 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             self._sleep(delay)
             attempt += 1
 
+    def _story_path(self, path: str) -> str:
+        """``path`` (``/story/...``, as Legacy names it) in the connection's API version."""
+        return self.settings.story_path_prefix + path
+
     def _submit(self, endpoint: api.Endpoint, arguments: dict[str, Any], story_id: str | None = None) -> VimmerseStory:
         """Check ``arguments`` against ``endpoint``, send them, and return the story it answered with."""
         extra_params = arguments.pop("extra_params", None)
         fields = endpoint.payload(arguments, extra_params)
         path = endpoint.path.format(story_id=v.story_id(story_id)) if endpoint.on_story else endpoint.path
-        body = self._encode(endpoint, fields)
+        path = self._story_path(path)
+        body = self._encode(endpoint, fields, self.settings.api_version)
         raw = self._request(endpoint.method, path, charges=endpoint.charges, **body)
         try:
             data = data_from_body(raw, method=endpoint.method, path=path)
@@ -282,7 +287,17 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             raise
 
     @staticmethod
-    def _encode(endpoint: api.Endpoint, fields: dict[str, Any]) -> dict[str, Any]:
+    def _encode(endpoint: api.Endpoint, fields: dict[str, Any], api_version: str) -> dict[str, Any]:
+        """The request body: JSON for every v2 request; Legacy's JSON, form or multipart per endpoint."""
+        if api_version != "legacy":
+            if "image_files" in fields:
+                raise VimmerseInvalidParameterError(
+                    "image_files",
+                    fields["image_files"],
+                    "no local files in API v2 (it takes JSON only): pass image_urls, or set the connection's "
+                    "api_version to 'legacy' to upload files",
+                )
+            return {"json": fields}
         if endpoint.body == "json":
             return {"json": fields}
         if endpoint.body == "multipart":
@@ -298,8 +313,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         return self._submit(api.IDEA_TO_VIDEO, {**params, "idea": idea})
 
     @_documented(api.URL_TO_VIDEO)
-    def url_to_video(self, url: str, **params: Any) -> VimmerseStory:
-        return self._submit(api.URL_TO_VIDEO, {**params, "url": url})
+    def url_to_video(self, url: str, instructions: str | None = None, **params: Any) -> VimmerseStory:
+        return self._submit(api.URL_TO_VIDEO, {**params, "url": url, "instructions": instructions})
 
     @_documented(api.IMAGES_TO_VIDEO)
     def images_to_video(self, image_urls: list[str], **params: Any) -> VimmerseStory:
@@ -331,16 +346,16 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
 
     def get_story(self, story_id: str, *, deadline: float | None = None) -> VimmerseStory:
         """
-        Return the story's current state (``GET /story/{id}``).
+        Return the story's current state (``GET /v2/story/{id}``, or ``/story/{id}`` on Legacy).
 
         :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
         """
-        path = f"/story/{v.story_id(story_id)}"
+        path = self._story_path(f"/story/{v.story_id(story_id)}")
         return story_from_body(self._request("GET", path, deadline=deadline), method="GET", path=path)
 
     def delete_story(self, story_id: str) -> None:
-        """Delete a story (``DELETE /story/{id}``). Paid work is gone for good."""
-        self._request("DELETE", f"/story/{v.story_id(story_id)}")
+        """Delete a story (``DELETE /v2/story/{id}``, or ``/story/{id}`` on Legacy). Paid work is gone for good."""
+        self._request("DELETE", self._story_path(f"/story/{v.story_id(story_id)}"))
 
     def health(self) -> Any:
         """Return the body of ``GET /health`` (the service is up when this does not raise)."""
@@ -356,11 +371,12 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         """
         Check the service is reachable and accepts the API key, without creating or charging anything.
 
-        Reads ``/health``, then a well-formed story id that cannot exist: 404 proves the key was
-        accepted. Each request is tried once: a person is waiting for the answer.
+        Reads ``/health``, then a well-formed story id that cannot exist, in the connection's API
+        version: 404 proves the key was accepted. Each request is tried once: a person is waiting.
         """
         try:
             base_url = self.settings.base_url
+            version = self.settings.api_version
         except VimmerseError as err:
             return False, str(err)
         if self.settings.api_key == MASKED_KEY:
@@ -379,16 +395,17 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         except VimmerseError as err:
             status = getattr(err, "status_code", None)
             if status == 404:
-                return True, f"Connected to {base_url}; the API key was accepted."
+                return True, f"Connected to {base_url} (Story API {version}); the API key was accepted."
             if status in (401, 403):
                 return False, f"Reached {base_url}, but the API key was rejected: {err}"
             if status == 400:
                 return (
                     True,
-                    f"Connected to {base_url}; the key check answered 400 ({err}), not an authentication error.",
+                    f"Connected to {base_url} (Story API {version}); the key check answered 400 ({err}), "
+                    "not an authentication error.",
                 )
-            return False, f"Reached {base_url}, but the key check failed: {err}"
-        return True, f"Connected to {base_url}; the API key was accepted."
+            return False, f"Reached {base_url}, but the key check (Story API {version}) failed: {err}"
+        return True, f"Connected to {base_url} (Story API {version}); the API key was accepted."
 
     def wait_for_story(
         self,

@@ -136,6 +136,8 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
             attempt += 1
 
     async def get_story(self, story_id: str) -> VimmerseStory:
-        """Return the story's current state (``GET /story/{id}``)."""
-        path = f"/story/{v.story_id(story_id)}"
+        """Return the story's current state (``GET /v2/story/{id}``, or ``/story/{id}`` on Legacy)."""
+        if self.settings is None:
+            raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
+        path = f"{self.settings.story_path_prefix}/story/{v.story_id(story_id)}"
         return story_from_body(await self._request("GET", path), method="GET", path=path)

@@ -17,20 +17,89 @@ def _payload(endpoint, **given):
     return fields, [str(w.message) for w in caught]
 
 
-def test_auto_mode_defaults_are_the_documents():
-    fields, warned = _payload(api.IDEA_TO_VIDEO, idea="A fox bakes bread")
-    assert fields == {
-        "idea": "A fox bakes bread",
-        "scene_count": 3,
-        "image_tool": "Seedream",
-        "video_tool": "Auto",
-        "scene_duration": 5,
-        "aspect_ratio": "16:9",
-        "is_transition": False,
-        "language": "English",
-        "title": "",
-    }
+@pytest.mark.parametrize(
+    ("endpoint", "given"),
+    [
+        (api.IDEA_TO_VIDEO, {"idea": "A fox bakes bread"}),
+        (api.URL_TO_VIDEO, {"url": "https://example.com/p"}),
+        (api.IMAGES_TO_VIDEO, {"image_urls": ["https://example.com/1.png"]}),
+        (api.CREATE_STORYBOARD, {"idea": "A fox"}),
+        (api.CREATE_ELEMENTS, {}),
+        (api.CREATE_SCENES, {}),
+        (api.CREATE_VIDEOS, {}),
+        (api.CONCAT_STORY, {}),
+        (api.UPDATE_STORY, {}),
+    ],
+    ids=lambda x: getattr(x, "name", ""),
+)
+def test_only_what_the_caller_set_is_sent(endpoint, given):
+    fields, warned = _payload(endpoint, **given)
+    sent_as = {"url": "idea"}
+    assert fields == {sent_as.get(name, name): value for name, value in given.items()}
     assert warned == []
+
+
+def test_a_set_argument_is_sent_even_when_it_equals_the_default_last_seen():
+    fields, _ = _payload(api.IDEA_TO_VIDEO, idea="x", image_tool="AutoI", scene_count=3)
+    assert fields == {"idea": "x", "image_tool": "AutoI", "scene_count": 3}
+
+
+def test_the_docs_show_the_default_last_seen_as_not_sent():
+    doc = api.IDEA_TO_VIDEO.parameter_docs()
+    assert ":param image_tool:" in doc and "last seen) is ``'AutoI'``" in doc and "Not sent when unset" in doc
+
+
+@pytest.mark.parametrize("tool", ["Vidu", "AutoT1", "VeoLite", "PVideo"])
+def test_the_newer_video_tools_are_known(tool, caplog):
+    fields, _ = _payload(api.IDEA_TO_VIDEO, idea="x", video_tool=tool)
+    assert fields["video_tool"] == tool and "not in the known list" not in caplog.text
+
+
+def test_an_unknown_tool_is_sent_with_a_warning(caplog):
+    fields, _ = _payload(api.IDEA_TO_VIDEO, idea="x", video_tool="Brand-new", image_tool="AutoI")
+    assert fields["video_tool"] == "Brand-new" and "Brand-new" in caplog.text and "AutoI" not in caplog.text
+
+
+def test_create_storyboard_continues_an_existing_story():
+    story_id = "0b0c1d2e-0000-4000-8000-000000000001"
+    fields, _ = _payload(api.CREATE_STORYBOARD, idea="x", story_id=story_id)
+    assert fields == {"story_id": story_id, "idea": "x"}
+    with pytest.raises(VimmerseInvalidParameterError, match="story_id"):
+        api.CREATE_STORYBOARD.payload({"idea": "x", "story_id": "../etc"})
+
+
+def test_images_to_video_does_not_send_elements():
+    fields, warned = _payload(api.IMAGES_TO_VIDEO, image_urls=["https://e.com/1.png"], elements={"characters": []})
+    assert "elements" not in fields
+    assert len(warned) == 1 and "'elements' has no effect" in warned[0]
+
+
+@pytest.mark.parametrize("endpoint", [api.CREATE_ELEMENTS, api.CREATE_SCENES, api.CREATE_VIDEOS])
+def test_a_step_storyboard_is_sent_with_all_four_lists(endpoint):
+    fields, _ = _payload(endpoint, storyboard={"scenes": [{"name": "a"}], "music": {"description": "m"}})
+    assert fields["storyboard"] == {
+        "scenes": [{"name": "a"}],
+        "music": {"description": "m"},
+        "characters": [],
+        "environments": [],
+        "objects": [],
+    }
+    for empty in ({"scenes": []}, {"characters": [{"name": "c"}]}):
+        with pytest.raises(VimmerseInvalidParameterError, match="scenes"):
+            endpoint.payload({"storyboard": empty})
+
+
+def test_an_older_name_together_with_its_new_name_is_refused():
+    with pytest.raises(VimmerseInvalidParameterError, match="'motion_type'.*'video_tool'"):
+        api.IDEA_TO_VIDEO.payload({"idea": "x", "motion_type": "KlingAI", "video_tool": "Auto"})
+    with pytest.raises(VimmerseInvalidParameterError, match="'narrator'.*'audio_option.narrator'"):
+        api.IDEA_TO_VIDEO.payload({"idea": "x", "narrator": "Aria", "audio_option": {"narrator": "Bill"}})
+
+
+def test_templated_extra_params_are_read_as_json_text():
+    assert api.IDEA_TO_VIDEO.payload({"idea": "x"}, '{"brand_new": 1}') == {"idea": "x", "brand_new": 1}
+    with pytest.raises(VimmerseInvalidParameterError, match="extra_params"):
+        api.IDEA_TO_VIDEO.payload({"idea": "x"}, "[1, 2]")
 
 
 @pytest.mark.parametrize(
@@ -82,10 +151,13 @@ def test_url_to_video_sends_the_url_as_idea():
         api.URL_TO_VIDEO.payload({"url": "example.com"})
 
 
-def test_step_defaults_do_not_override_the_story():
-    fields, _ = _payload(api.CREATE_ELEMENTS)
-    assert "aspect_ratio" not in fields  # follows the story's aspect ratio
-    assert fields["option"] == "Seedream" and fields["enhance_image"] is False
+def test_url_to_video_instructions_follow_the_url_in_idea():
+    fields, _ = _payload(
+        api.URL_TO_VIDEO, url="https://example.com/product", instructions="Make a 30 second ad for young parents"
+    )
+    assert fields == {"idea": "https://example.com/product Make a 30 second ad for young parents"}
+    with pytest.raises(VimmerseInvalidParameterError, match="'url'"):
+        api.URL_TO_VIDEO.payload({"url": "not a url", "instructions": "x"})
 
 
 def test_put_sends_only_what_was_given():

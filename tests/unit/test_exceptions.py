@@ -34,6 +34,33 @@ def test_every_status_maps_to_its_error(status, cls):
 
 
 @pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        (
+            b'{"message": "Not enough credits to create this story", "code": "INSUFFICIENT_CREDIT"}',
+            "INSUFFICIENT_CREDIT",
+            "Not enough credits",
+        ),
+        (b'{"message": "INSUFFICIENT_CREDIT"}', "INSUFFICIENT_CREDIT", "INSUFFICIENT_CREDIT"),
+        (b'{"message": "You are out of credits"}', None, "You are out of credits"),
+        (b'{"detail": "Payment required"}', None, "Payment required"),
+    ],
+    ids=["v2", "legacy", "prose-only", "detail-text"],
+)
+def test_the_machine_code_and_the_prose_are_both_kept(body, code, says):
+    error = error_for_status(402, body, method="POST", path="/v2/story/idea-2-video")
+    assert type(error) is exc.VimmerseInsufficientCreditError
+    assert error.code == code and says in str(error)
+
+
+def test_a_v2_validation_error_keeps_its_code():
+    body = b'{"message": "scene_duration: Input should be 5 or 10", "code": "VALIDATION_ERROR"}'
+    error = error_for_status(422, body, method="POST", path="/v2/story/idea-2-video")
+    assert type(error) is exc.VimmerseUnprocessableError
+    assert error.code == "VALIDATION_ERROR" and "scene_duration: Input should be 5 or 10" in str(error)
+
+
+@pytest.mark.parametrize(
     ("status", "retried"),
     [(400, False), (401, False), (402, False), (403, False), (404, True), (422, False), (429, True), (500, True)],
 )

@@ -62,13 +62,35 @@ def test_data_without_an_id_is_a_response_error(data):
     ("body", "says"),
     [
         (b"<html><body>502 Bad Gateway</body></html>", "not JSON"),
-        (b'{"story": {}}', "without the 'data'"),
+        (b'{"story": {}}', "'id'"),
         (b'{"data": {}}', "'id'"),
+        (b'[{"id": "a"}]', "not an object"),
+        (b"[" * 100_000 + b"]" * 100_000, "not JSON"),
     ],
 )
 def test_malformed_success_bodies_are_response_errors(body, says):
     with pytest.raises(VimmerseResponseError, match=says):
         story_from_body(body, method="GET", path="/story/x")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": {"id": "s1", "status": "processing", "progress_percentage": 40}}',
+        b'{"id": "s1", "status": "processing", "progress_percentage": 40}',
+        # A flat story that happens to carry a field named "data" is still the story.
+        b'{"id": "s1", "status": "processing", "progress_percentage": 40, "data": {"other": 1}}',
+    ],
+    ids=["wrapped", "flat", "flat-with-a-data-field"],
+)
+def test_a_story_is_read_wrapped_or_flat(body):
+    story = story_from_body(body, method="GET", path="/v2/story/s1")
+    assert (story.id, story.status, story.progress_percentage) == ("s1", VimmerseStoryStatus.PROCESSING, 40)
+
+
+def test_an_impossible_progress_is_read_as_zero():
+    story = story_from_body(b'{"id": "s1", "status": "new", "progress_percentage": 1e999}', method="GET", path="/x")
+    assert story.progress_percentage == 0
 
 
 def test_an_empty_object_answer_is_success_without_data():

@@ -10,7 +10,7 @@ import signal
 import tempfile
 from pathlib import Path
 
-from vimmerse_sandbox.pipeline import SandboxConfig
+from vimmerse_sandbox.pipeline import API_VERSIONS, SandboxConfig
 
 DEFAULT_KEY = "sandbox-key"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -39,6 +39,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="JSON",
         help='a fault active from the start, e.g. \'{"kind": "status", "status": 503, "endpoint": "GET /story/*"}\'',
     )
+    parser.add_argument(
+        "--api-versions",
+        default=",".join(API_VERSIONS),
+        metavar="LIST",
+        help="the Story API versions to serve, comma-separated: v2 (/v2/story/...), legacy (/story/...); default both",
+    )
     parser.add_argument("--quiet", action="store_true", help="no log line per request (warnings and errors only)")
     parser.add_argument("--url-file", type=Path, help="write the server's URL to this file once it listens")
     parser.add_argument(
@@ -59,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.speed <= 0:
         raise SystemExit("--speed must be > 0")
+    args.api_versions = tuple(dict.fromkeys(v.strip().lower() for v in args.api_versions.split(",") if v.strip()))
+    if not args.api_versions or set(args.api_versions) - set(API_VERSIONS):
+        raise SystemExit(f"--api-versions takes a comma-separated list of {', '.join(API_VERSIONS)}")
     if args.host not in LOOPBACK_HOSTS and args.api_key == DEFAULT_KEY and not args.allow_default_key:
         raise SystemExit(
             f"Refusing to serve on {args.host} with the default API key: anyone who can reach it could use it. "
@@ -93,11 +102,16 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> None:
         workers=args.workers,
         static_dir=args.static_dir,
         allow_private_fetch=args.allow_private_fetch,
+        api_versions=args.api_versions,
     )
     server = SandboxServer(config, host=args.host, port=args.port, faults=[json.loads(f) for f in args.fault])
     if args.url_file:
         args.url_file.write_text(server.url)
-    print(f"Vimmerse sandbox listening on {server.url} (data dir {data_dir}, speed {args.speed:g})", flush=True)
+    versions = " and ".join(args.api_versions)
+    print(
+        f"Vimmerse sandbox listening on {server.url} (Story API {versions}; data dir {data_dir}, speed {args.speed:g})",
+        flush=True,
+    )
     server.serve_forever()
 
 

@@ -51,6 +51,9 @@ def cost(kind: str, scene_count: int) -> int:
     return sum(per_stage[stage] for stage in STAGES[kind])
 
 
+API_VERSIONS = ("v2", "legacy")
+
+
 @dataclass
 class SandboxConfig:
     """
@@ -64,6 +67,7 @@ class SandboxConfig:
     :param workers: render threads.
     :param static_dir: a folder served as-is under ``/static/`` (e.g. your own images for a story).
     :param allow_private_fetch: let caller URLs (assets, pages, webhooks) reach private and link-local addresses.
+    :param api_versions: the Story API versions served: ``v2`` (``/v2/story/...``) and/or ``legacy`` (``/story/...``).
     """
 
     data_dir: Path
@@ -75,6 +79,7 @@ class SandboxConfig:
     customer_id: str = "sandbox-customer"
     static_dir: Path | None = None
     allow_private_fetch: bool = False
+    api_versions: tuple[str, ...] = API_VERSIONS
 
 
 class Stats:

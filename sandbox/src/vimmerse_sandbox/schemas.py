@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 AspectRatio = Literal["16:9", "4:3", "1:1", "3:4", "9:16"]
-ImageTool = Literal["Seedream", "FluxTurbo", "NanoBanana", "QwenImage"]
-VideoTool = Literal["Auto", "KlingAI", "Seedance", "Pixverse", "VeoFast"]
+# The OpenAPI's lists, with what the service's reference added since (api-v2-notes.md).
+ImageTool = Literal["AutoI", "Seedream", "FluxTurbo", "NanoBanana", "QwenImage"]
+VideoTool = Literal["Auto", "KlingAI", "Seedance", "Pixverse", "VeoFast", "Vidu", "AutoT1", "VeoLite", "PVideo"]
 Language = Literal[
     "Arabic", "Chinese", "English", "French", "German", "Hindi", "Japanese", "Korean", "Spanish", "Turkish"
 ]
@@ -62,7 +63,7 @@ UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-
 DEFAULT_IMAGES_IDEA = "Create a stunning video showcasing these images with a compelling narrative"
 
 
-class _AutoMode(BaseModel):
+class AutoMode(BaseModel):
     """Fields the three auto modes share."""
 
     video_tool: VideoTool = "Auto"
@@ -76,21 +77,76 @@ class _AutoMode(BaseModel):
     webhook_url: str = ""
 
 
-class Idea2VideoRequest(_AutoMode):
+class Idea2VideoRequest(AutoMode):
     idea: str
     scene_count: int = Field(3, ge=1)
-    image_tool: ImageTool = "Seedream"
+    image_tool: ImageTool = "AutoI"
 
 
-class Url2VideoRequest(_AutoMode):
+class Url2VideoRequest(AutoMode):
     idea: str = Field(description="URL of the webpage to scrape for content, optionally followed by instructions.")
     scene_count: int = Field(3, ge=1)
-    image_tool: ImageTool = "Seedream"
+    image_tool: ImageTool = "AutoI"
 
 
-class Images2VideoRequest(_AutoMode):
+class Images2VideoRequest(AutoMode):
     idea: str = DEFAULT_IMAGES_IDEA
     image_urls: list[str] = Field(min_length=1)
+
+
+# v2: the step operations take the same fields as Legacy's forms, as one JSON object each.
+class StoryRequest(BaseModel):
+    idea: str
+    story_id: str | None = None
+    scene_count: int = Field(3, ge=1)
+    language: str = "English"
+    aspect_ratio: AspectRatio | None = None
+    audio_option: AudioOption = None
+    elements: dict[str, Any] | None = None
+    image_urls: list[str] = []
+
+
+class ElementsRequest(BaseModel):
+    option: ImageOption = "Seedream"
+    aspect_ratio: AspectRatio | None = None
+    storyboard: dict[str, Any] | None = None
+    enhance_image: bool = False
+    has_bg_music: bool = True
+
+
+class ScenesRequest(BaseModel):
+    option: ImageOption = "Seedream"
+    aspect_ratio: AspectRatio | None = None
+    storyboard: dict[str, Any] | None = None
+    enhance_image: bool = False
+    generate_elements: bool = True
+    narrator: str = "Rachel"
+    has_narration: bool = True
+    has_bg_music: bool = True
+    audio_option: AudioOption = None
+
+
+class VideosRequest(BaseModel):
+    title: str = ""
+    storyboard: dict[str, Any] | None = None
+    is_transition: bool = False
+    motion_type: MotionType = "Auto"
+    duration: int = Field(5, ge=1, le=10)
+    loop: int = Field(1, ge=1, le=6)
+    native_audio: bool = False
+    webhook_url: str | None = None
+
+
+class ConcatRequest(BaseModel):
+    concat_video_urls: list[str] = []
+    audio_urls: list[str] = []
+
+
+class UpdateRequest(BaseModel):
+    title: str | None = None
+    description: str | None = None
+    visibility_status: VisibilityStatus | None = None
+    additional_videos: list[str] | None = None
 
 
 AUDIO_DEFAULTS = {"narrator": "Rachel", "has_narration": True, "has_bg_music": True, "native_audio": False}

@@ -23,13 +23,14 @@ from vimmerse_sandbox.pipeline import SandboxConfig
 
 
 def endpoint_of(method: str, path: str) -> str:
-    """The route an HTTP request hits, e.g. ``GET /story/{story_id}`` (stats and fault scoping)."""
+    """The route an HTTP request hits, e.g. ``GET /v2/story/{story_id}`` (stats and fault scoping)."""
     parts = path.strip("/").split("/")
     if parts[0] in ("files", "static"):
         return f"{method} /{parts[0]}/{{path}}"
+    prefix = parts.pop(0) + "/" if parts[0] == "v2" and len(parts) > 1 else ""
     if parts[0] == "story" and len(parts) >= 2 and parts[1] not in ("idea-2-video", "url-2-video", "images-2-video"):
         parts[1] = "{story_id}"
-    return f"{method} /" + "/".join(parts)
+    return f"{method} /{prefix}" + "/".join(parts)
 
 
 class RequestLog:
@@ -88,16 +89,18 @@ class FaultGate:
         elif fault.kind == "reset":
             reset_connection(scope)
         elif fault.kind == "status" and fault.handled:
-            await self.app(scope, receive, _replaced(send, fault.status, fault.retry_after))
+            await self.app(scope, receive, _replaced(send, fault.status, fault.retry_after, path))
         elif fault.kind == "status":
-            await _send_error(send, fault.status, fault.retry_after)
+            await _send_error(send, fault.status, fault.retry_after, path)
         else:
             await self.app(scope, receive, _truncating(send, fault.fraction, scope))
 
 
-async def _send_error(send: Any, status: int, retry_after: str | None) -> None:
+async def _send_error(send: Any, status: int, retry_after: str | None, path: str) -> None:
     code = {429: "TOO_MANY_REQUESTS", 503: "SERVICE_UNAVAILABLE"}.get(status, "INTERNAL_SERVER_ERROR")
-    body = json.dumps({"message": code}).encode()
+    # Each API version's error shape: v2 {message, code}, Legacy {message: CODE}.
+    error = {"message": "Injected error", "code": code} if path.startswith("/v2/") else {"message": code}
+    body = json.dumps(error).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if retry_after is not None:
         headers.append((b"retry-after", str(retry_after).encode()))
@@ -105,14 +108,14 @@ async def _send_error(send: Any, status: int, retry_after: str | None) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _replaced(send: Any, status: int, retry_after: str | None) -> Any:
+def _replaced(send: Any, status: int, retry_after: str | None, path: str) -> Any:
     """Wrap ``send`` so the app handles the request in full, but the client gets an error answer instead."""
     state = {"sent": False}
 
     async def wrapped(message: dict[str, Any]) -> None:
         if not state["sent"] and message["type"] == "http.response.start":
             state["sent"] = True
-            await _send_error(send, status, retry_after)
+            await _send_error(send, status, retry_after, path)
 
     return wrapped
 
