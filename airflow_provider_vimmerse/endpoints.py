@@ -16,7 +16,6 @@ fact once, carries the older names as :class:`Alias` entries, and lets one funct
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -342,8 +341,9 @@ UPDATE_STORY = Endpoint(
         ),
         Param(
             "additional_videos",
-            lambda n, x: json.dumps(v.url_list(n, x)),
-            "video URLs to associate with the story (sent as a JSON array).",
+            v.url_list,
+            "video URLs to associate with the story (a JSON array).",
+            form_json=True,
         ),
     ),
     charges=False,

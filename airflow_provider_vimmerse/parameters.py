@@ -35,6 +35,7 @@ class Param:
     :param argument: the keyword callers use, when it differs from the wire name (``url`` for ``idea``).
     :param appends_to: the value is sent inside another parameter, after it and a space (the
         instructions that follow the page's URL in url-2-video's ``idea``), not as a field of its own.
+    :param form_json: in a Legacy form, the value travels as one JSON text rather than repeated keys.
     """
 
     name: str
@@ -44,6 +45,7 @@ class Param:
     required: bool = False
     argument: str | None = None
     appends_to: str | None = None
+    form_json: bool = False
 
     @property
     def keyword(self) -> str:
@@ -196,6 +198,11 @@ class Endpoint:
             stacklevel=4,
         )
         values[alias.new] = merged
+
+    def form_items(self, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """The fields as Legacy form items (see :func:`encode_form`)."""
+        as_json = {param.name for param in self.params if param.form_json}
+        return encode_form({k: json.dumps(v) if k in as_json else v for k, v in fields.items()})
 
     def docstring(self, *, leading: str = "") -> str:
         """reST for the hook method: summary, every parameter with its default, what is returned."""

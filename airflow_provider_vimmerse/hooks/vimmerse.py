@@ -303,8 +303,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         if endpoint.body == "multipart":
             files = [("image_files", upload) for upload in _uploads(fields.pop("image_files", None) or [])]
             # Always multipart, as the service documents, even without files.
-            return {"files": [(key, (None, value)) for key, value in api.encode_form(fields)] + files}
-        return {"data": api.encode_form(fields)}
+            return {"files": [(key, (None, value)) for key, value in endpoint.form_items(fields)] + files}
+        return {"data": endpoint.form_items(fields)}
 
     # ------------------------------------------------------------------------------ endpoints
 

@@ -251,6 +251,8 @@ def test_user_images_and_music_are_used(sandbox):
         files.routes["/music.wav"] = Reply(body=wav_bytes(), headers={"Content-Type": "audio/wav"})
         board = {
             "characters": [{"name": "Rex", "description": "a robot", "image_url": f"{files.url}/rex.png"}],
+            "environments": [],
+            "objects": [],
             "scenes": [
                 {
                     "name": "Red room",

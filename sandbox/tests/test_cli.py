@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 
@@ -65,8 +66,19 @@ def test_console_script_help():
     result = subprocess.run(
         [sys.executable, "-m", "vimmerse_sandbox", "--help"], capture_output=True, text=True, check=True
     )
-    for option in ("--host", "--port", "--data-dir", "--api-key", "--speed", "--credits", "--fault"):
+    for option in ("--host", "--port", "--data-dir", "--api-key", "--speed", "--credits", "--fault", "--api-versions"):
         assert option in result.stdout
+
+
+@pytest.mark.parametrize("value", ["v3", "", "v2,v1"])
+def test_an_unknown_api_version_is_refused_at_start(value):
+    result = subprocess.run(
+        [sys.executable, "-m", "vimmerse_sandbox", "--port", "0", "--api-versions", value],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0 and "--api-versions takes a comma-separated list of v2, legacy" in result.stderr
 
 
 def test_the_package_imports_neither_airflow_nor_the_provider():

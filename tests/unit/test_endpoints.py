@@ -90,9 +90,9 @@ def test_a_step_storyboard_is_sent_with_all_four_lists(endpoint):
 
 
 def test_an_older_name_together_with_its_new_name_is_refused():
-    with pytest.raises(VimmerseInvalidParameterError, match="'motion_type'.*'video_tool'"):
+    with pytest.raises(VimmerseInvalidParameterError, match=r"'motion_type'.*'video_tool'"):
         api.IDEA_TO_VIDEO.payload({"idea": "x", "motion_type": "KlingAI", "video_tool": "Auto"})
-    with pytest.raises(VimmerseInvalidParameterError, match="'narrator'.*'audio_option.narrator'"):
+    with pytest.raises(VimmerseInvalidParameterError, match=r"'narrator'.*'audio_option.narrator'"):
         api.IDEA_TO_VIDEO.payload({"idea": "x", "narrator": "Aria", "audio_option": {"narrator": "Bill"}})
 
 

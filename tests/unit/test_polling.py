@@ -16,7 +16,7 @@ from airflow_provider_vimmerse.exceptions import (
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import PollState, decide
 
-ERROR = VimmerseServerError("GET /story/s answered HTTP 502.", status_code=502)
+ERROR = VimmerseServerError("GET /v2/story/s answered HTTP 502.", status_code=502)
 
 
 def story(status: str, progress: int = 0, video_url: str = "") -> VimmerseStory:
@@ -127,7 +127,7 @@ def test_event_carries_the_story():
 def test_a_404_within_the_grace_is_lag_and_after_it_the_story_is_gone():
     from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseStoryNotFoundError
 
-    missing = VimmerseNotFoundError("GET /story/s answered HTTP 404.", status_code=404)
+    missing = VimmerseNotFoundError("GET /v2/story/s answered HTTP 404.", status_code=404)
     lag = run([missing, missing, story("processing"), story("success")], max_poll_errors=5, step=10.0)
     lag_with_grace = [
         decide(

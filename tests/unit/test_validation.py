@@ -84,7 +84,11 @@ def test_good_values_come_back_as_python_values():
     assert v.boolean("x", True) is True and v.boolean("x", "False") is False
     assert v.story_id("3f2a-11_b") == "3f2a-11_b"
     assert v.storyboard("storyboard", json.dumps(STORYBOARD)) == {**STORYBOARD, "environments": [], "objects": []}
-    assert v.storyboard("storyboard", str(STORYBOARD)) == {**STORYBOARD, "environments": [], "objects": []}  # what Jinja renders for a dict
+    assert v.storyboard("storyboard", str(STORYBOARD)) == {
+        **STORYBOARD,
+        "environments": [],
+        "objects": [],
+    }  # what Jinja renders for a dict
     assert v.url_list("image_urls", '["https://a/1.png"]') == ["https://a/1.png"]
     assert v.audio_option("audio_option", '{"has_narration": "true", "narrator": "Aria"}') == {
         "has_narration": True,

@@ -109,7 +109,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> None:
         args.url_file.write_text(server.url)
     versions = " and ".join(args.api_versions)
     print(
-        f"Vimmerse sandbox listening on {server.url} (Story API {versions}; data dir {data_dir}, speed {args.speed:g})",
+        f"Vimmerse sandbox listening on {server.url} (data dir {data_dir}, speed {args.speed:g}; Story API {versions})",
         flush=True,
     )
     server.serve_forever()

@@ -1,6 +1,7 @@
 """
-The hook against the sandbox, which checks requests like the service's published OpenAPI: every
-endpoint with every current field, and every older name still working.
+The hook against the sandbox, which checks requests like the service does: every endpoint with
+every current field, and every older name still working, in each API version. Each sandbox here
+serves only the version the connection names, so a request on the other version's paths fails.
 """
 
 from __future__ import annotations
@@ -12,16 +13,30 @@ import pytest
 
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from tests.integration.conftest import stats
+from tests.conftest import API_KEY, set_connection
+from tests.integration.conftest import EXAMPLE_DATA, TEST_SPEED, stats
+from tests.integration.sandbox_process import SandboxProcess
 
 IMAGES = ["harbor", "market"]
 
 
+@pytest.fixture(params=["v2", "legacy"])
+def static_sandbox(request, tmp_path):
+    """A sandbox serving only one API version, and the example data under ``/static/``."""
+    with SandboxProcess(
+        tmp_path / "sandbox",
+        api_key=API_KEY,
+        speed=TEST_SPEED,
+        static_dir=EXAMPLE_DATA,
+        extra_args=["--api-versions", request.param],
+    ) as server:
+        server.api_version = request.param
+        yield server
+
+
 @pytest.fixture
 def hook(static_sandbox, monkeypatch):
-    from tests.conftest import set_connection
-
-    set_connection(monkeypatch, static_sandbox.url)
+    set_connection(monkeypatch, static_sandbox.url, api_version=static_sandbox.api_version)
     with VimmerseHook() as h:
         yield h
 
@@ -67,6 +82,12 @@ def test_url_and_images_to_video(hook, static_sandbox):
 def test_advanced_steps_with_every_field(hook, static_sandbox, tmp_path):
     cover = tmp_path / "cover.png"
     cover.write_bytes((static_sandbox.static_dir / "images" / "captain.png").read_bytes())
+    # Local files are uploaded in Legacy's multipart request only; v2 takes image URLs.
+    images = (
+        {"image_files": [str(cover)]}
+        if static_sandbox.api_version == "legacy"
+        else {"image_urls": _images(static_sandbox)[:1]}
+    )
     board = hook.create_storyboard(
         "A day at the harbor",
         scene_count=2,
@@ -74,10 +95,10 @@ def test_advanced_steps_with_every_field(hook, static_sandbox, tmp_path):
         aspect_ratio="9:16",
         audio_option={"narrator": "Bill"},
         elements=json.dumps({"objects": [{"name": "Lantern", "description": "brass"}]}),
-        image_files=[str(cover)],
+        **images,
     )
     board = hook.wait_for_story(board.id, poll_interval=0.05)
-    assert len(board.storyboard["scenes"]) == 1  # one uploaded image, one scene
+    assert len(board.storyboard["scenes"]) == 1  # one image, one scene
     assert board.storyboard["objects"][0]["name"] == "Lantern"
     hook.create_elements(board.id, option="FluxPro", enhance_image=True, has_bg_music=True, storyboard=board.storyboard)
     hook.wait_for_story(board.id, poll_interval=0.05)
@@ -94,8 +115,23 @@ def test_advanced_steps_with_every_field(hook, static_sandbox, tmp_path):
         board.id, title="Harbor day", description="d", visibility_status="0", additional_videos=[done.video_url]
     )
     assert updated.raw["additional_videos"] == [done.video_url] and updated.raw["visibility_status"] == "0"
-    assert hook.concat_story(board.id, concat_video_urls=[done.video_url]).id == board.id  # answered {}
+    assert hook.concat_story(board.id, concat_video_urls=[done.video_url]).id == board.id  # Legacy answers {}
     hook.delete_story(board.id)  # answered {}
+
+
+def test_a_storyboard_is_written_again_for_an_existing_story(hook):
+    first = hook.wait_for_story(hook.create_storyboard("A fox opens a bakery", scene_count=1).id, poll_interval=0.05)
+    again = hook.create_storyboard("A heron opens a tea house", story_id=first.id, scene_count=2)
+    assert again.id == first.id
+    rewritten = hook.wait_for_story(first.id, poll_interval=0.05)
+    assert len(rewritten.storyboard["scenes"]) == 2 and "heron" in rewritten.raw["idea"]
+
+
+def test_url_to_video_with_instructions_after_the_url(hook, static_sandbox):
+    page = f"{static_sandbox.url}/static/page/index.html"
+    story = hook.url_to_video(page, instructions="Make a 10 second teaser", scene_count=1)
+    assert story.raw["idea"] == f"{page} Make a 10 second teaser"
+    assert hook.wait_for_story(story.id, poll_interval=0.05, needs_video=True).video_url
 
 
 ALIASES = [

@@ -47,71 +47,6 @@ def hook():
     h.close()
 
 
-def test_idea_to_video_sends_json_with_every_documented_default(server, hook):
-    story = hook.idea_to_video("Cute animals play instruments")
-    request = server.requests[0]
-    assert (request.method, request.path) == ("POST", "/story/idea-2-video")
-    assert request.headers["X-Api-Key"] == API_KEY
-    assert request.headers["Content-Type"] == "application/json"
-    assert request.json == {
-        "idea": "Cute animals play instruments",
-        "scene_count": 3,
-        "image_tool": "Seedream",
-        "video_tool": "Auto",
-        "scene_duration": 5,
-        "aspect_ratio": "16:9",
-        "is_transition": False,
-        "language": "English",
-        "title": "",
-    }
-    assert story.id == "story-1" and story.status is VimmerseStoryStatus.NEW
-
-
-@pytest.mark.parametrize(
-    ("call", "path", "body"),
-    [
-        (
-            lambda h: h.url_to_video("https://shop.example/p/1", scene_count=2, audio_option={"narrator": "Aria"}),
-            "/story/url-2-video",
-            {
-                "idea": "https://shop.example/p/1",
-                "scene_count": 2,
-                "image_tool": "Seedream",
-                "video_tool": "Auto",
-                "scene_duration": 5,
-                "aspect_ratio": "16:9",
-                "is_transition": False,
-                "audio_option": {"narrator": "Aria"},
-                "language": "English",
-                "title": "",
-            },
-        ),
-        (
-            lambda h: h.images_to_video(
-                ["https://img.example/1.png"], elements='{"objects": []}', webhook_url="https://h/cb"
-            ),
-            "/story/images-2-video",
-            {
-                "image_urls": ["https://img.example/1.png"],
-                "video_tool": "Auto",
-                "scene_duration": 5,
-                "aspect_ratio": "16:9",
-                "is_transition": False,
-                "elements": {"objects": []},
-                "language": "English",
-                "title": "",
-                "webhook_url": "https://h/cb",
-            },
-        ),
-    ],
-)
-def test_auto_modes_send_json(server, hook, call, path, body):
-    call(hook)
-    request = server.requests[0]
-    assert request.path == path and request.headers["Content-Type"] == "application/json"
-    assert request.json == body
-
-
 def test_older_names_still_work_and_send_the_new_field(server, hook):
     with pytest.warns(DeprecationWarning, match="'option' is deprecated; use 'image_tool'"):
         hook.idea_to_video("x", option="FluxTurbo", motion_type="KlingAI", duration=10)
@@ -120,7 +55,8 @@ def test_older_names_still_work_and_send_the_new_field(server, hook):
     assert not {"option", "motion_type", "duration"} & set(sent)
 
 
-def test_create_storyboard_is_multipart_and_uploads_image_files(server, hook, tmp_path):
+def test_create_storyboard_is_multipart_and_uploads_image_files(server, hook, tmp_path, monkeypatch):
+    set_connection(monkeypatch, server.url, api_version="legacy")  # uploads are a Legacy feature
     image = tmp_path / "cover.png"
     image.write_bytes(b"\x89PNG fake")
     hook.create_storyboard(
@@ -143,67 +79,8 @@ def test_a_missing_image_file_is_refused_before_sending(server, hook, tmp_path):
     assert server.requests == []
 
 
-@pytest.mark.parametrize(
-    ("call", "method", "path", "form"),
-    [
-        (
-            lambda h: h.create_elements("s1", storyboard=STORYBOARD),
-            "POST",
-            "/story/s1/elements",
-            {
-                "option": "Seedream",
-                "storyboard": json.dumps(STORYBOARD),
-                "enhance_image": "false",
-                "has_bg_music": "true",
-            },
-        ),
-        (
-            lambda h: h.create_scenes(
-                "s1", aspect_ratio="9:16", storyboard=json.dumps(STORYBOARD), has_narration=False
-            ),
-            "POST",
-            "/story/s1/scenes",
-            {
-                "option": "Seedream",
-                "aspect_ratio": "9:16",
-                "storyboard": json.dumps(STORYBOARD),
-                "enhance_image": "false",
-                "has_narration": "false",
-            },
-        ),
-        (
-            lambda h: h.create_videos("s1", motion_type="SoraPro", native_audio=True, webhook_url="https://h/cb"),
-            "POST",
-            "/story/s1/videos",
-            {
-                "title": "",
-                "is_transition": "false",
-                "motion_type": "SoraPro",
-                "duration": "5",
-                "loop": "1",
-                "native_audio": "true",
-                "webhook_url": "https://h/cb",
-            },
-        ),
-        (lambda h: h.get_story("s1"), "GET", "/story/s1", {}),
-        (
-            lambda h: h.update_story("s1", title="New", visibility_status=2, additional_videos=["https://v/1.mp4"]),
-            "PUT",
-            "/story/s1",
-            {"title": "New", "visibility_status": "2", "additional_videos": '["https://v/1.mp4"]'},
-        ),
-        (lambda h: h.delete_story("s1"), "DELETE", "/story/s1", {}),
-        (lambda h: h.health(), "GET", "/health", {}),
-    ],
-)
-def test_form_endpoint_request_shapes(server, hook, call, method, path, form):
-    call(hook)
-    request = server.requests[0]
-    assert (request.method, request.path) == (method, path)
-    assert dict(request.form) == form
-
-
-def test_concat_sends_url_lists_as_repeated_keys_and_accepts_an_empty_answer(server, hook):
+def test_concat_sends_url_lists_as_repeated_keys_and_accepts_an_empty_answer(server, hook, monkeypatch):
+    set_connection(monkeypatch, server.url, api_version="legacy")
     server.replies = [Reply(body={})]
     story = hook.concat_story(
         "s1", concat_video_urls=["http://a/1.mp4", "http://a/2.mp4"], audio_urls=["http://a/m.mp3"]
@@ -223,13 +100,13 @@ def test_delete_accepts_an_empty_answer(server, hook):
 
 def test_extra_params_pass_through(server, hook):
     hook.create_elements("s1", extra_params={"brand_new": "fr"})
-    assert ("brand_new", "fr") in server.requests[0].form
+    assert server.requests[0].json == {"brand_new": "fr"}
 
 
 def test_unknown_model_names_are_sent_with_a_warning(server, hook, caplog):
     with caplog.at_level(logging.WARNING):
         hook.create_videos("s1", motion_type="Sora3")
-    assert ("motion_type", "Sora3") in server.requests[0].form
+    assert server.requests[0].json == {"motion_type": "Sora3"}
     assert "Sora3" in caplog.text
 
 
@@ -394,7 +271,7 @@ def test_could_not_connect_names_the_url_and_the_cause_without_a_chain(monkeypat
         set_connection(monkeypatch, url, retry_limit=0)
         with pytest.raises(exc.VimmerseTransportError) as err:
             VimmerseHook().get_story("s1")
-    assert str(err.value) == f"Could not connect to {url}/story/s1: connection refused."
+    assert str(err.value) == f"Could not connect to {url}/v2/story/s1: connection refused."
     assert err.value.__cause__ is None and err.value.__context__ is None  # no chained traceback
 
 
@@ -506,7 +383,7 @@ def test_test_connection_reads_400_for_the_probe_as_reached(server, hook):
     server.default = Reply(status=400, body={"message": "BAD_REQUEST", "detail": "Invalid story ID format"})
     ok, message = hook.test_connection()
     assert ok and "rejected" not in message
-    assert server.requests[-1].path == "/story/00000000-0000-4000-8000-000000000000"
+    assert server.requests[-1].path == "/v2/story/00000000-0000-4000-8000-000000000000"
 
 
 def test_test_connection_without_a_key_says_so(monkeypatch):

@@ -50,10 +50,10 @@ async def test_retries_then_typed_errors(server):
 
 async def test_reset_connections_are_retried(sandbox_conn):
     story = VimmerseHook().create_storyboard("A snail races a hare")
-    add_fault(sandbox_conn, kind="reset", endpoint="GET /story/{story_id}", count=2)
+    add_fault(sandbox_conn, kind="reset", endpoint="GET /v2/story/{story_id}", count=2)
     async with VimmerseAsyncHook() as hook:
         assert (await hook.get_story(story.id)).id == story.id
-    assert stats(sandbox_conn)["requests"]["GET /story/{story_id}"] == 3
+    assert stats(sandbox_conn)["requests"]["GET /v2/story/{story_id}"] == 3
 
 
 async def test_unreachable_service_is_a_transport_error(monkeypatch):

@@ -81,7 +81,7 @@ def test_retry_reattaches_instead_of_paying_twice(sandbox_conn, deferrable, monk
     # Try 1 creates the story, then every status read fails until it gives up (3 polls x 2 requests).
     set_connection(monkeypatch, sandbox_conn.url, retry_limit=1)
     monkeypatch.setattr(ops, "_warned_no_state_store", False)
-    add_fault(sandbox_conn, kind="status", status=500, endpoint="GET /story/{story_id}", count=6)
+    add_fault(sandbox_conn, kind="status", status=500, endpoint="GET /v2/story/{story_id}", count=6)
     dag_run = run_dag(
         f"reattach_{deferrable}",
         f"""
@@ -94,7 +94,7 @@ def test_retry_reattaches_instead_of_paying_twice(sandbox_conn, deferrable, monk
     logged = capfd.readouterr().out + caplog.text
     if HAS_STATE_STORE:
         assert stats(sandbox_conn)["stories_created"] == 1
-        assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+        assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 1
         assert "Reattaching to story" in logged
     else:  # before Airflow 3.3 there is nowhere to remember the story: warn, and behave as before
         assert stats(sandbox_conn)["stories_created"] == 2
@@ -118,7 +118,7 @@ def test_retry_after_a_failed_story_creates_a_new_one(sandbox_conn, deferrable):
 
 def test_opting_out_of_reattach_pays_for_a_fresh_story(sandbox_conn, monkeypatch):
     set_connection(monkeypatch, sandbox_conn.url, retry_limit=1)
-    add_fault(sandbox_conn, kind="status", status=500, endpoint="GET /story/{story_id}", count=6)
+    add_fault(sandbox_conn, kind="status", status=500, endpoint="GET /v2/story/{story_id}", count=6)
     dag_run = run_dag(
         "fresh",
         """

@@ -36,33 +36,33 @@ def video_dag(dag_id: str, *, deferrable: bool = False, retries: int = 0, extra:
 
 
 def test_5xx_burst_on_create_is_retried_once_safe(sandbox_conn):
-    add_fault(sandbox_conn, kind="status", status=503, endpoint="POST /story/idea-2-video", count=2)
+    add_fault(sandbox_conn, kind="status", status=503, endpoint="POST /v2/story/idea-2-video", count=2)
     assert video_dag("f_create_503").state == "success"
     assert stats(sandbox_conn)["stories_created"] == 1
-    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 3
+    assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 3
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
 def test_create_handled_then_answered_5xx_fails_without_paying_again(sandbox_conn, status):
     # The gateway-timeout case: the service made (and charged) the story, the client sees an error.
-    add_fault(sandbox_conn, kind="status", status=status, handled=True, endpoint="POST /story/idea-2-video", count=1)
+    add_fault(sandbox_conn, kind="status", status=status, handled=True, endpoint="POST /v2/story/idea-2-video", count=1)
     dag_run = video_dag(f"f_create_handled_{status}", retries=2)
     assert dag_run.state == "failed" and try_number(dag_run, "video") == 1  # no retry: it was charged
     assert stats(sandbox_conn)["stories_created"] == 1
-    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+    assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 1
 
 
 def test_create_handled_then_cut_off_fails_without_paying_again(sandbox_conn):
-    add_fault(sandbox_conn, kind="truncate", fraction=0.5, endpoint="POST /story/idea-2-video", count=1)
+    add_fault(sandbox_conn, kind="truncate", fraction=0.5, endpoint="POST /v2/story/idea-2-video", count=1)
     dag_run = video_dag("f_create_truncated", retries=2)
     assert dag_run.state == "failed" and try_number(dag_run, "video") == 1
     assert stats(sandbox_conn)["stories_created"] == 1
-    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+    assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 1
 
 
 def test_500_before_the_create_is_handled_is_not_guessed_at(sandbox_conn):
     # A 500 cannot say whether the story was made: the task stops rather than risk a second bill.
-    add_fault(sandbox_conn, kind="status", status=500, endpoint="POST /story/idea-2-video", count=1)
+    add_fault(sandbox_conn, kind="status", status=500, endpoint="POST /v2/story/idea-2-video", count=1)
     dag_run = video_dag("f_create_500", retries=1)
     assert dag_run.state == "failed" and try_number(dag_run, "video") == 1
     assert stats(sandbox_conn)["stories_created"] == 0
@@ -70,37 +70,37 @@ def test_500_before_the_create_is_handled_is_not_guessed_at(sandbox_conn):
 
 @pytest.mark.parametrize("deferrable", MODES)
 def test_5xx_burst_while_polling(sandbox_conn, deferrable):
-    add_fault(sandbox_conn, kind="status", status=502, endpoint="GET /story/*", count=5)
+    add_fault(sandbox_conn, kind="status", status=502, endpoint="GET /v2/story/*", count=5)
     assert video_dag(f"f_poll_5xx_{deferrable}", deferrable=deferrable).state == "success"
     assert stats(sandbox_conn)["stories_created"] == 1
 
 
 def test_429_retry_after_is_honoured(sandbox_conn, capfd, caplog):
-    add_fault(sandbox_conn, kind="status", status=429, retry_after="2", endpoint="POST /story/idea-2-video", count=1)
+    add_fault(sandbox_conn, kind="status", status=429, retry_after="2", endpoint="POST /v2/story/idea-2-video", count=1)
     assert video_dag("f_429").state == "success"
     assert "HTTP 429; retry 1/3 in 2.0s" in capfd.readouterr().out + caplog.text
-    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 2
+    assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 2
     assert stats(sandbox_conn)["stories_created"] == 1
 
 
 def test_connection_reset_on_create_fails_without_a_second_create(sandbox_conn):
-    add_fault(sandbox_conn, kind="reset", endpoint="POST /story/idea-2-video", count=1)
+    add_fault(sandbox_conn, kind="reset", endpoint="POST /v2/story/idea-2-video", count=1)
     dag_run = video_dag("f_create_reset", retries=2)
     assert dag_run.state == "failed" and try_number(dag_run, "video") == 1  # no retry: it may have been charged
-    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+    assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 1
     assert stats(sandbox_conn)["stories_created"] <= 1
 
 
 @pytest.mark.parametrize("deferrable", MODES)
 def test_connection_resets_while_polling(sandbox_conn, deferrable):
-    add_fault(sandbox_conn, kind="reset", endpoint="GET /story/*", count=3)
+    add_fault(sandbox_conn, kind="reset", endpoint="GET /v2/story/*", count=3)
     assert video_dag(f"f_poll_reset_{deferrable}", deferrable=deferrable).state == "success"
     assert stats(sandbox_conn)["stories_created"] == 1
 
 
 def test_create_slower_than_the_timeout_raises_may_exist(sandbox_conn, monkeypatch, capfd, caplog):
     set_connection(monkeypatch, sandbox_conn.url, timeout=0.5)
-    add_fault(sandbox_conn, kind="slow", delay=1.5, endpoint="POST /story/idea-2-video", count=1)
+    add_fault(sandbox_conn, kind="slow", delay=1.5, endpoint="POST /v2/story/idea-2-video", count=1)
     dag_run = video_dag("f_create_slow", retries=2)
     assert dag_run.state == "failed" and try_number(dag_run, "video") == 1
     # The slow request completes on the server after the client gave up.
@@ -108,14 +108,14 @@ def test_create_slower_than_the_timeout_raises_may_exist(sandbox_conn, monkeypat
     while stats(sandbox_conn)["stories_created"] == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert stats(sandbox_conn)["stories_created"] == 1
-    assert stats(sandbox_conn)["requests"]["POST /story/idea-2-video"] == 1
+    assert stats(sandbox_conn)["requests"]["POST /v2/story/idea-2-video"] == 1
     assert "may have been created" in capfd.readouterr().out + caplog.text
 
 
 @pytest.mark.parametrize("deferrable", MODES)
 def test_poll_slower_than_the_timeout_is_retried(sandbox_conn, monkeypatch, deferrable):
     set_connection(monkeypatch, sandbox_conn.url, timeout=0.5)
-    add_fault(sandbox_conn, kind="slow", delay=1.0, endpoint="GET /story/*", count=2)
+    add_fault(sandbox_conn, kind="slow", delay=1.0, endpoint="GET /v2/story/*", count=2)
     assert video_dag(f"f_poll_slow_{deferrable}", deferrable=deferrable).state == "success"
     assert stats(sandbox_conn)["stories_created"] == 1
 

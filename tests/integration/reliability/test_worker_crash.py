@@ -107,7 +107,7 @@ def test_killed_while_waiting_in_the_worker(airflow_with_executor, tmp_path):
         assert "state=success" in output.split("DagRun Finished")[-1]
         assert "Reattaching to story" in output
         assert stats(sandbox)["stories_created"] == 1
-        assert stats(sandbox)["requests"]["POST /story/idea-2-video"] == 1
+        assert stats(sandbox)["requests"]["POST /v2/story/idea-2-video"] == 1
 
 
 def test_killed_after_it_deferred(airflow_with_executor, tmp_path):
@@ -133,4 +133,4 @@ def test_killed_after_it_deferred(airflow_with_executor, tmp_path):
         assert "state=success" in output.split("DagRun Finished")[-1]
         assert "Reattaching to story" in output
         assert stats(sandbox)["stories_created"] == 1
-        assert stats(sandbox)["requests"]["POST /story/idea-2-video"] == 1
+        assert stats(sandbox)["requests"]["POST /v2/story/idea-2-video"] == 1

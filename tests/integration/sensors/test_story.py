@@ -65,7 +65,7 @@ HAS_STATE_STORE = Version(Version(airflow_version).base_version) >= Version("3.3
 def test_sensor_gives_up_after_max_poll_errors_in_every_mode(sandbox_conn, monkeypatch, mode):
     set_connection(monkeypatch, sandbox_conn.url, retry_limit=0)
     story = VimmerseHook().create_storyboard("x")
-    add_fault(sandbox_conn, kind="status", status=502, endpoint="GET /story/*", count=None)
+    add_fault(sandbox_conn, kind="status", status=502, endpoint="GET /v2/story/*", count=None)
     dag_run = run_dag(
         f"sensor_errors_{mode}",
         f"""
@@ -76,7 +76,7 @@ def test_sensor_gives_up_after_max_poll_errors_in_every_mode(sandbox_conn, monke
     )
     assert dag_run.get_task_instance("wait").state == "failed"
     # Three polls in a row failed (two tolerated), then the sensor stopped: no timeout was waited out.
-    assert stats(sandbox_conn)["requests"]["GET /story/{story_id}"] == 3
+    assert stats(sandbox_conn)["requests"]["GET /v2/story/{story_id}"] == 3
 
 
 @pytest.mark.parametrize("deferrable", [False, True])

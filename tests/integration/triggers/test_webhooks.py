@@ -43,7 +43,7 @@ def webhook_sandbox(tmp_path, monkeypatch):
 
 
 def _story_gets(sandbox) -> int:
-    return sandbox.stats()["requests"].get("GET /story/{story_id}", 0)
+    return sandbox.stats()["requests"].get("GET /v2/story/{story_id}", 0)
 
 
 async def _post(url: str, body: bytes, **kwargs) -> int:

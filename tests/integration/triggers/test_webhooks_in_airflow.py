@@ -84,7 +84,7 @@ def test_a_deferred_task_resumes_on_its_webhook_and_the_fallback_poll_covers_a_l
         stats = sandbox.stats()
         assert stats["webhooks_delivered"] == 1
         # The trigger's one confirmation, and the task's own read when it resumes.
-        assert stats["requests"]["GET /story/{story_id}"] == 2
+        assert stats["requests"]["GET /v2/story/{story_id}"] == 2
 
         # Webhooks lost on the way: the fallback poll (here every 3 s) ends the wait.
         sandbox.add_fault(kind="webhook_error", count=None)
