@@ -23,6 +23,7 @@ from typing import Any
 
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.parameters import Alias, Endpoint, Param, VimmerseDeprecationWarning, encode_form
+from airflow_provider_vimmerse.uploads import image_file_list
 
 __all__ = ["ENDPOINTS", "KNOWN_VALUES", "Alias", "Endpoint", "Param", "VimmerseDeprecationWarning", "encode_form"]
 
@@ -246,7 +247,13 @@ CREATE_STORYBOARD = Endpoint(
         _AUDIO_OPTION,
         _ELEMENTS,
         Param("image_urls", v.url_list, "images to build the scenes from (scene count follows them)."),
-        Param("image_files", lambda name, value: value, "local paths or ``ObjectStoragePath`` s of images, uploaded."),
+        Param(
+            "image_files",
+            image_file_list,
+            "Legacy only: local image files (regular files or ``ObjectStoragePath`` s, PNG/JPEG/WebP/GIF, at "
+            "most 20 MiB each), uploaded.",
+            upload=True,
+        ),
     ),
     ignored=("title",),
 )

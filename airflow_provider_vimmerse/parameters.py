@@ -36,6 +36,7 @@ class Param:
     :param appends_to: the value is sent inside another parameter, after it and a space (the
         instructions that follow the page's URL in url-2-video's ``idea``), not as a field of its own.
     :param form_json: in a Legacy form, the value travels as one JSON text rather than repeated keys.
+    :param upload: files read and uploaded as they are (Legacy multipart), not a JSON value.
     """
 
     name: str
@@ -46,6 +47,7 @@ class Param:
     argument: str | None = None
     appends_to: str | None = None
     form_json: bool = False
+    upload: bool = False
 
     @property
     def keyword(self) -> str:
@@ -146,7 +148,8 @@ class Endpoint:
                 raise VimmerseInvalidParameterError(
                     name, value, f"a parameter of {self.name}: {', '.join(self._by_name)}"
                 )
-            fields[param.keyword] = param.check(name, value)
+            checked = param.check(name, value)
+            fields[param.keyword] = checked if param.upload else v.wire_safe(name, checked)
         for param in self.params:
             if param.required and param.keyword not in fields:
                 raise VimmerseInvalidParameterError(param.keyword, None, f"a value (required by {self.name})")
@@ -198,6 +201,11 @@ class Endpoint:
             stacklevel=4,
         )
         values[alias.new] = merged
+
+    @property
+    def uploads(self) -> tuple[str, ...]:
+        """Wire names of the parameters that upload files."""
+        return tuple(param.name for param in self.params if param.upload)
 
     def form_items(self, fields: Mapping[str, Any]) -> list[tuple[str, str]]:
         """The fields as Legacy form items (see :func:`encode_form`)."""

@@ -144,17 +144,19 @@ def http_url(field: str, value: Any) -> str:
 def url_list(field: str, values: Any, *, min_items: int = 0) -> list[str]:
     """Check a list of http(s) URLs (JSON text of a list is accepted, as templates render)."""
     if isinstance(values, str) and values.lstrip().startswith("["):
-        values = _parse_structured(field, values, "a list of http(s) URLs")
+        values = parse_structured(field, values, "a list of http(s) URLs")
     if isinstance(values, str) or not isinstance(values, (list, tuple)) or len(values) < min_items:
         allowed = "a list of http(s) URLs" + (f" with at least {min_items} item(s)" if min_items else "")
         raise _invalid(field, values, allowed)
     return [http_url(field, value) for value in values]
 
 
-def _parse_structured(field: str, value: str | bytes, allowed: str) -> Any:
+def parse_structured(field: str, value: str | bytes, allowed: str) -> Any:
     """JSON text, or the Python literal Jinja renders for a dict or list (single quotes, True/None)."""
     try:
         return json.loads(value)
+    except RecursionError:
+        raise _invalid(field, "<nested too deeply>", f"JSON at most {MAX_JSON_DEPTH} levels deep") from None
     except ValueError as err:
         try:
             return ast.literal_eval(value.decode() if isinstance(value, bytes) else value)
@@ -162,39 +164,61 @@ def _parse_structured(field: str, value: str | bytes, allowed: str) -> Any:
             raise _invalid(field, f"<malformed JSON: {getattr(err, 'msg', err)}>", allowed) from None
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, Mapping):
-        return 1 + max((_depth(item) for item in value.values()), default=0)
-    if isinstance(value, (list, tuple)):
-        return 1 + max((_depth(item) for item in value), default=0)
-    return 0
+def _check_values(field: str, value: Any) -> None:
+    """
+    Walk ``value`` without recursion: depth at most :data:`MAX_JSON_DEPTH`, text encodable as UTF-8
+    (no lone surrogates), integers JSON can write, finite numbers.
+    """
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, (Mapping, list, tuple)):
+            if depth >= MAX_JSON_DEPTH:
+                raise _invalid(
+                    field, f"<nested deeper than {MAX_JSON_DEPTH} levels>", f"JSON at most {MAX_JSON_DEPTH} levels deep"
+                )
+            children = list(item.items()) if isinstance(item, Mapping) else [(None, child) for child in item]
+            for key, child in children:
+                if key is not None:
+                    pending.append((key, depth + 1))
+                pending.append((child, depth + 1))
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise _invalid(field, "<text with a lone surrogate>", "text that is valid Unicode") from None
+        elif isinstance(item, int) and not isinstance(item, bool) and item.bit_length() > 10_000:
+            raise _invalid(field, "<an integer of thousands of digits>", "numbers JSON can carry")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _invalid(field, item, "finite numbers (no NaN or infinity)")
 
 
-def _json_safe(field: str, value: Any) -> None:
+def wire_safe(field: str, value: Any) -> Any:
+    """
+    Check that ``value`` can be sent at all (JSON or form), and return it: no text with lone
+    surrogates, no integer too long to write, no NaN, no nesting deeper than :data:`MAX_JSON_DEPTH`,
+    at most :data:`MAX_JSON_BYTES` of JSON.
+
+    :raises VimmerseInvalidParameterError: naming ``field``, before anything is sent.
+    """
+    _check_values(field, value)
     try:
-        if _depth(value) > MAX_JSON_DEPTH:
-            raise _invalid(
-                field, f"<nested deeper than {MAX_JSON_DEPTH} levels>", f"JSON at most {MAX_JSON_DEPTH} levels deep"
-            )
         size = len(json.dumps(value, allow_nan=False))
-    except RecursionError:
-        raise _invalid(field, "<nested too deeply>", f"JSON at most {MAX_JSON_DEPTH} levels deep") from None
     except (TypeError, ValueError) as err:
-        if isinstance(err, VimmerseInvalidParameterError):
-            raise
         raise _invalid(field, f"<not JSON-serialisable: {err}>", "JSON values (no NaN, no objects)") from None
     if size > MAX_JSON_BYTES:
         raise _invalid(field, f"<{size} bytes of JSON>", f"at most {MAX_JSON_BYTES} bytes of JSON")
+    return value
 
 
 def json_object(field: str, value: Any) -> dict[str, Any]:
     """Check a JSON object (a mapping, or its JSON text) and return it as a dict."""
     if isinstance(value, (str, bytes)):
-        value = _parse_structured(field, value, "a JSON object")
+        value = parse_structured(field, value, "a JSON object")
     if not isinstance(value, Mapping):
         raise _invalid(field, value, "a JSON object")
     value = dict(value)
-    _json_safe(field, value)
+    wire_safe(field, value)
     return value
 
 

@@ -17,15 +17,17 @@ def parameter_tables() -> str:
         lines += [
             f"### `{endpoint.name}`",
             "",
-            f"{endpoint.summary}: `{endpoint.method} {endpoint.path}`, {endpoint.body} body.",
+            f"{endpoint.summary}: `{endpoint.method} /v2{endpoint.path}` (JSON body); Legacy: "
+            f"`{endpoint.method} {endpoint.path}`, {endpoint.body} body.",
             "",
         ]
-        lines += ["| argument | default | meaning |", "| --- | --- | --- |"]
+        lines += ["| argument | service default (last seen; not sent when unset) | meaning |", "| --- | --- | --- |"]
         if endpoint.on_story:
             lines.append("| `story_id` | required | the story |")
         for param in endpoint.params:
             default = "required" if param.required else ("—" if param.default is None else f"`{param.default!r}`")
-            name = f"`{param.keyword}`" + (f" (sent as `{param.name}`)" if param.argument else "")
+            sent_as = param.appends_to or (param.name if param.argument else None)
+            name = f"`{param.keyword}`" + (f" (sent in `{sent_as}`)" if sent_as else "")
             lines.append(f"| {name} | {default} | {_cell(param.doc)} |")
         lines.append("")
     return "\n".join(lines)

@@ -19,6 +19,9 @@ from airflow_provider_vimmerse.config import API_VERSIONS
 
 DEFAULT_HOST = "https://api.vimmerse.net"
 DEFAULT_CONN_ID = "vimmerse_default"
+#: The most an API answer may hold once decompressed (8 MiB): a story is a few KiB, and a gzip bomb
+#: must not fill the worker's or the triggerer's memory.
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
 _PATH_PREFIXES = {"v2": "/v2", "legacy": ""}
 
 
@@ -291,6 +294,14 @@ def transport_error(
     if failure is Failure.CONNECT:
         return exc.VimmerseTransportError(f"Could not connect to {url or path}: {cause}.")
     return exc.VimmerseTransportError(f"{method} {path} failed: {cause}.")
+
+
+def oversized_answer(method: str, path: str, *, charges: bool) -> exc.VimmerseError:
+    """The error for a 2xx answer larger than :data:`MAX_ANSWER_BYTES` (it was not read past that)."""
+    what = f"answered with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB (decompressed); it was not read"
+    if charges:
+        return may_exist_error(method, path, what)
+    return exc.VimmerseResponseError(f"{method} {path} {what}.")
 
 
 def may_exist_error(method: str, path: str, what: str) -> exc.VimmerseStoryMayExistError:

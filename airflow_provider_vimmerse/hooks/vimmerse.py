@@ -41,12 +41,14 @@ from airflow_provider_vimmerse.exceptions import (
 )
 from airflow_provider_vimmerse.hooks._transport import (
     DEFAULT_CONN_ID,
+    MAX_ANSWER_BYTES,
     ConnectionSettings,
     Failure,
     RetryPolicy,
     describe_failure,
     may_exist_error,
     next_retry,
+    oversized_answer,
 )
 from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, story_from_body
 from airflow_provider_vimmerse.polling import (
@@ -83,20 +85,24 @@ def _requests_failure(err: Exception) -> Failure:
     return Failure.DISCONNECT
 
 
-def _read_within(response: requests.Response, seconds: float) -> bytes:
+def _read_within(response: requests.Response, seconds: float, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
     """
-    The whole body, or a timeout: a server that dribbles its answer a byte at a time cannot hold
-    the request past ``seconds`` (each read alone would wait only for the next byte).
+    The body and whether it is complete: reading stops at ``limit`` decompressed bytes (a gzip bomb
+    is never buffered), and a server that dribbles its answer a byte at a time cannot hold the
+    request past ``seconds`` (each read alone would wait only for the next byte).
     """
     from requests.exceptions import ReadTimeout
 
     deadline = time.monotonic() + seconds
-    chunks = []
+    chunks, size = [], 0
     while True:
         chunk = response.raw.read1(64 * 1024, decode_content=True)
         if not chunk:
-            return b"".join(chunks)
+            return b"".join(chunks), True
         chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], False
         if time.monotonic() > deadline:
             raise ReadTimeout(f"the answer did not complete within {seconds:g}s")
 
@@ -229,7 +235,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                     timeout=(settings.connect_timeout, settings.timeout),
                     **body,
                 )
-                content = _read_within(response, settings.timeout)
+                content, complete = _read_within(response, settings.timeout)
                 status, retry_after = response.status_code, response.headers.get("Retry-After")
             except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeError) as err:
                 raise VimmerseConfigurationError(
@@ -241,6 +247,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                 if response is not None:
                     response.close()
             if failure is None and status < 300:
+                if not complete:
+                    raise oversized_answer(method, path, charges=charges)
                 return content
             delay, why = next_retry(
                 policy,
@@ -290,10 +298,10 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
     def _encode(endpoint: api.Endpoint, fields: dict[str, Any], api_version: str) -> dict[str, Any]:
         """The request body: JSON for every v2 request; Legacy's JSON, form or multipart per endpoint."""
         if api_version != "legacy":
-            if "image_files" in fields:
+            for name in set(endpoint.uploads) & set(fields):
                 raise VimmerseInvalidParameterError(
-                    "image_files",
-                    fields["image_files"],
+                    name,
+                    fields[name],
                     "no local files in API v2 (it takes JSON only): pass image_urls, or set the connection's "
                     "api_version to 'legacy' to upload files",
                 )
@@ -301,7 +309,10 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         if endpoint.body == "json":
             return {"json": fields}
         if endpoint.body == "multipart":
-            files = [("image_files", upload) for upload in _uploads(fields.pop("image_files", None) or [])]
+            from airflow_provider_vimmerse.uploads import read_image_files
+
+            images = fields.pop("image_files", None)
+            files = [("image_files", upload) for upload in (read_image_files(images) if images else [])]
             # Always multipart, as the service documents, even without files.
             return {"files": [(key, (None, value)) for key, value in endpoint.form_items(fields)] + files}
         return {"data": endpoint.form_items(fields)}
@@ -510,26 +521,3 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             timeout=(settings.connect_timeout, settings.timeout),
             **kwargs,
         )
-
-
-def _uploads(paths: Any) -> list[tuple[str, bytes]]:
-    """Read image files to upload (local paths or ``ObjectStoragePath`` s) before anything is sent."""
-    if isinstance(paths, (str, bytes)) or not isinstance(paths, (list, tuple)):
-        paths = [paths]
-    uploads = []
-    for path in paths:
-        try:
-            if isinstance(path, str) and "://" in path:
-                from airflow.sdk import ObjectStoragePath
-
-                path = ObjectStoragePath(path)
-            if not hasattr(path, "read_bytes"):
-                from pathlib import Path
-
-                path = Path(path)
-            uploads.append((path.name or "image", path.read_bytes()))
-        except Exception as err:  # a missing file, an unknown scheme, a store that refused: all before sending
-            raise VimmerseInvalidParameterError(
-                "image_files", str(path), f"readable image files ({type(err).__name__})"
-            ) from None
-    return uploads

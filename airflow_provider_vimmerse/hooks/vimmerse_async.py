@@ -18,7 +18,14 @@ from airflow.providers.http.hooks.http import HttpAsyncHook, SessionConfig
 
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError
-from airflow_provider_vimmerse.hooks._transport import ConnectionSettings, Failure, describe_failure, next_retry
+from airflow_provider_vimmerse.hooks._transport import (
+    MAX_ANSWER_BYTES,
+    ConnectionSettings,
+    Failure,
+    describe_failure,
+    next_retry,
+    oversized_answer,
+)
 from airflow_provider_vimmerse.hooks.vimmerse import API_KEY_HEADER, _missing_connection, _VimmerseConnection
 from airflow_provider_vimmerse.models import VimmerseStory, story_from_body
 
@@ -29,6 +36,17 @@ def _aiohttp_failure(err: BaseException) -> Failure:
     if isinstance(err, TimeoutError):
         return Failure.TIMEOUT
     return Failure.DISCONNECT
+
+
+async def _read_capped(response: aiohttp.ClientResponse, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
+    """The body (decompressed) and whether it is complete: reading stops past ``limit`` bytes."""
+    chunks, size = [], 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], False
+    return b"".join(chunks), True
 
 
 class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
@@ -107,7 +125,7 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
             body, cause = b"", ""
             try:
                 async with self._client.request(method, url, **options) as response:
-                    body = await response.read()
+                    body, complete = await _read_capped(response)
                     status, retry_after = response.status, response.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as err:
                 failure, cause = _aiohttp_failure(err), describe_failure(err, settings.timeout)
@@ -116,6 +134,8 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
                     f"{method} {path} could not be sent ({type(err).__name__}): check the connection's host and key."
                 ) from None
             if failure is None and status < 300:
+                if not complete:
+                    raise oversized_answer(method, path, charges=charges)
                 return body
             delay, why = next_retry(
                 policy,

@@ -20,32 +20,17 @@ from airflow_provider_vimmerse.exceptions import VimmerseDownloadError, Vimmerse
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseVideoLink
 from airflow_provider_vimmerse.models import VimmerseStoryStatus
+from airflow_provider_vimmerse.storage import LOCAL_PROTOCOLS, storage_schemes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
-LOCAL_PROTOCOLS = ("", "file", "local")
-
 
 def destination_uri(destination: str) -> str:
     """The URI an Asset names for a destination: ``file://`` for local paths, the URI itself otherwise."""
     return Path(destination).absolute().as_uri() if "://" not in destination else destination
-
-
-def _storage_schemes() -> set[str]:
-    """Schemes a destination may use: local files, and every filesystem an Airflow provider registers (s3, gs, ...)."""
-    schemes = set(LOCAL_PROTOCOLS)
-    try:
-        from airflow.sdk.io.fs import _register_filesystems  # the registry ObjectStoragePath itself uses
-
-        schemes |= set(_register_filesystems())
-    except ImportError:  # pragma: no cover - every supported Airflow has it
-        pass
-    import fsspec
-
-    return schemes | set(fsspec.registry)  # filesystems registered in this process (e.g. memory:// in tests)
 
 
 def check_destination(destination: Any) -> None:
@@ -58,12 +43,12 @@ def check_destination(destination: Any) -> None:
     if not isinstance(destination, str) or not destination.strip() or "\0" in destination:
         raise VimmerseInvalidParameterError("destination", destination, "a file path or an object storage URI")
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", destination.strip())
-    if match and match.group(1).lower() not in _storage_schemes():
+    if match and match.group(1).lower() not in storage_schemes():
         raise VimmerseInvalidParameterError(
             "destination",
             destination,
             "a file path, or a URI whose scheme an installed provider registers as a filesystem "
-            f"(here: {', '.join(sorted(_storage_schemes()))}; s3://, gs://, ... need their provider)",
+            f"(here: {', '.join(sorted(storage_schemes()))}; s3://, gs://, ... need their provider)",
         )
 
 

@@ -198,3 +198,30 @@ def test_the_docstring_names_every_argument(endpoint):
     for param in endpoint.params:
         assert f":param {param.keyword}:" in doc
     assert f"{endpoint.method} {endpoint.path}" in doc
+
+
+def _deep(levels: int) -> dict:
+    board: dict = {"scenes": [{"name": "a"}]}
+    node = board
+    for _ in range(levels):
+        node["x"] = {}
+        node = node["x"]
+    return board
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "given", "field"),
+    [
+        (api.IDEA_TO_VIDEO, {"idea": "x", "scene_count": 10**5000}, "scene_count"),
+        (api.IDEA_TO_VIDEO, {"idea": "a fox \ud800 runs"}, "idea"),
+        (api.IDEA_TO_VIDEO, {"idea": "x", "title": "\udfff"}, "title"),
+        (api.CREATE_ELEMENTS, {"storyboard": _deep(100_000)}, "storyboard"),
+        (api.CREATE_ELEMENTS, {"storyboard": "[" * 100_000 + "]" * 100_000}, "storyboard"),
+        (api.IDEA_TO_VIDEO, {"idea": "x", "elements": {"characters": [{"name": "\ud83d"}]}}, "elements"),
+    ],
+    ids=["huge-int", "surrogate", "surrogate-title", "deep-object", "deep-text", "nested-surrogate"],
+)
+def test_values_that_cannot_be_sent_are_parameter_errors(endpoint, given, field):
+    with pytest.raises(VimmerseInvalidParameterError) as raised:
+        endpoint.payload(given)
+    assert raised.value.field == field

@@ -30,7 +30,7 @@ def test_every_status_maps_to_its_error(status, cls):
     error = error_for_status(status, b'{"message": "CODE"}', method="GET", path="/story/x")
     assert type(error) is cls and error.status_code == status
     assert error.code == (None if status in (401, 403) else "CODE")  # 401/403 bodies are not read at all
-    assert "GET /v2/story/x" in str(error) and str(status) in str(error)
+    assert "GET /story/x" in str(error) and str(status) in str(error)
 
 
 @pytest.mark.parametrize(

@@ -61,8 +61,15 @@ def world(tmp_path_factory):
         yield sandbox, env, root / "output"
 
 
-def run_example(world, dag_id: str, **conf) -> str:
+def run_example(world, dag_id: str, *, api_version: str | None = None, **conf) -> str:
+    """Run an example DAG; ``api_version`` sets the connection's extra (unset: v2, the default)."""
     sandbox, env, output = world
+    if api_version is not None:
+        connection = json.loads(env["AIRFLOW_CONN_VIMMERSE_DEFAULT"])
+        env = {
+            **env,
+            "AIRFLOW_CONN_VIMMERSE_DEFAULT": json.dumps({**connection, "extra": {"api_version": api_version}}),
+        }
     return dags_test(env, dag_id, {**example_conf(output, sandbox), **conf})
 
 
@@ -170,13 +177,16 @@ def test_data_to_video_stops_at_the_credit_guard(world):
     assert (manifest_path.parent / "manifest.csv").read_text().count("\n") == 6
 
 
-def test_story_from_images_uses_the_supplied_images(world):
+def test_story_from_images_uses_the_supplied_images_on_the_legacy_api(world):
     sandbox, _, output = world
-    run_example(world, "vimmerse_story_from_images")
+    legacy_before = stats(sandbox)["requests"].get("POST /story/{story_id}/videos", 0)
+    run_example(world, "vimmerse_story_from_images", api_version="legacy")
     (video,) = output.glob("from_images/*.mp4")
     _decodes_with_sound(video)
     _opens_on(video, "harbor.png")
-    assert stats(sandbox)["requests"].get("GET /static/{path}", 0) >= 4  # 3 scenes, the captain, the music
+    requests_seen = stats(sandbox)["requests"]
+    assert requests_seen.get("GET /static/{path}", 0) >= 4  # 3 scenes, the captain, the music
+    assert requests_seen["POST /story/{story_id}/videos"] == legacy_before + 1  # Legacy paths, as configured
 
 
 def test_url_to_video_reads_the_local_page(world):

@@ -268,3 +268,43 @@ def test_an_unknown_api_version_is_refused_before_any_request(monkeypatch, value
         ok, message = VimmerseHook().test_connection()
         assert not ok and "api_version" in message
         assert srv.requests == []
+
+
+def _gzip_bomb(size: int) -> bytes:
+    import gzip
+    import io
+
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as packed:
+        chunk = b" " * (1024 * 1024)
+        for _ in range(size // len(chunk)):
+            packed.write(chunk)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def bomb() -> bytes:
+    return _gzip_bomb(256 * 1024 * 1024)  # ~250 KiB on the wire, 256 MiB unpacked
+
+
+def test_a_compressed_answer_is_capped_before_it_is_buffered(server, hook, bomb):
+    import psutil
+
+    server.default = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
+    before = psutil.Process().memory_info().rss
+    with pytest.raises(exc.VimmerseResponseError, match="more than 8 MiB"):
+        hook.get_story(SID)
+    with pytest.raises(exc.VimmerseStoryMayExistError, match="more than 8 MiB"):
+        hook.idea_to_video("a fox")
+    assert psutil.Process().memory_info().rss - before < 64 * 1024 * 1024
+
+
+async def test_the_async_hook_caps_a_compressed_answer_too(server, bomb):
+    import psutil
+
+    server.default = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
+    before = psutil.Process().memory_info().rss
+    async with VimmerseAsyncHook() as hook:
+        with pytest.raises(exc.VimmerseResponseError, match="more than 8 MiB"):
+            await hook.get_story(SID)
+    assert psutil.Process().memory_info().rss - before < 64 * 1024 * 1024
