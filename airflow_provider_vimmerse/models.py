@@ -93,6 +93,13 @@ class VimmerseStory:
     is_transition: bool | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def reported_status(self) -> str:
+        """The status as the service wrote it: a known status, or the raw text of one this provider does not know."""
+        if self.status is VimmerseStoryStatus.UNKNOWN:
+            return " ".join(str(self.raw.get("status")).split())[:64]
+        return self.status.value
+
     # Parsed on first use: most polls never look at the timestamps.
     @cached_property
     def created_at(self) -> DateTime | None:

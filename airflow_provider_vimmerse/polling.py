@@ -130,7 +130,7 @@ def decide(
             return Decision(ERROR, state, message=message)
     else:
         story = result
-        seen = (story.status.value, story.progress_percentage)
+        seen = (story.reported_status, story.progress_percentage)
         changed = seen != state.progress
         state = replace(state, errors=0, progress=seen)
         if story.status is VimmerseStoryStatus.FAIL:
@@ -155,6 +155,30 @@ def decide(
     if deadline is not None:
         pause = max(0.0, min(pause, deadline - now))
     return Decision(None, state, sleep=pause, story=story, progress_changed=changed)
+
+
+def log_progress(log: Any, story_id: str, decision: Decision, note: str = "") -> None:
+    """
+    One line when a poll saw a new status or progress: INFO while it runs, WARNING (with the
+    service's message) when the story failed. A status this provider does not know is shown as the
+    service wrote it.
+    """
+    if not decision.progress_changed or decision.story is None or decision.state.progress is None:
+        return
+    status, progress = decision.state.progress
+    if decision.story.status is VimmerseStoryStatus.FAIL:
+        reason = decision.story.message or "no reason given"
+        log.warning("story %s: %s %d%%%s: %s", story_id, status, progress, note, reason)
+    elif decision.story.status is VimmerseStoryStatus.UNKNOWN:
+        log.warning(
+            "story %s: status %r (not one this provider knows; waiting as if it were processing) %d%%%s",
+            story_id,
+            status,
+            progress,
+            note,
+        )
+    else:
+        log.info("story %s: %s %d%%%s", story_id, status, progress, note)
 
 
 def event(decision: Decision, story_id: str) -> dict[str, Any]:

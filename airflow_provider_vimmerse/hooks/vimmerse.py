@@ -59,6 +59,7 @@ from airflow_provider_vimmerse.polling import (
     decide,
     error_for_event,
     event,
+    log_progress,
 )
 
 if TYPE_CHECKING:
@@ -467,8 +468,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                 story_id=story_id,
                 not_found_grace=not_found_grace,
             )
-            if decision.progress_changed and decision.story is not None:
-                self.log.info("story %s: %s %d%%", story_id, *decision.state.progress)
+            log_progress(self.log, story_id, decision)
             if decision.done:
                 if decision.outcome == "success":
                     return decision.story

@@ -23,6 +23,7 @@ from airflow_provider_vimmerse.polling import (
     decide,
     error_for_event,
     event,
+    log_progress,
     validate_event,
 )
 
@@ -102,8 +103,7 @@ class VimmerseStorySensor(BaseSensorOperator):
         if store is not None and decision.state.errors != self._poll_state.errors:
             store.set(_ERRORS_KEY, decision.state.errors)
         self._poll_state = decision.state
-        if decision.progress_changed and decision.story is not None:
-            self.log.info("story %s: %s %d%%", self.story_id, *decision.state.progress)
+        log_progress(self.log, self.story_id, decision)
         if not decision.done:
             return False
         return self._settle(event(decision, self.story_id), decision.story)

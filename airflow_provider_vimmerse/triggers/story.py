@@ -28,6 +28,7 @@ from airflow_provider_vimmerse.polling import (
     decide,
     error_event,
     event,
+    log_progress,
 )
 from airflow_provider_vimmerse.triggers.listener import WebhookSignal, listening
 from airflow_provider_vimmerse.webhooks import WebhookToken
@@ -192,9 +193,7 @@ class VimmerseStoryTrigger(BaseTrigger):
                         story_id=self.story_id,
                         not_found_grace=self.not_found_grace,
                     )
-                    if decision.progress_changed and decision.story is not None:
-                        why = " (read after its webhook)" if woken else ""
-                        self.log.info("story %s: %s %d%%%s", self.story_id, *decision.state.progress, why)
+                    log_progress(self.log, self.story_id, decision, " (read after its webhook)" if woken else "")
                     if decision.done:
                         yield TriggerEvent(event(decision, self.story_id))
                         return

@@ -157,3 +157,30 @@ def test_a_404_within_the_grace_is_lag_and_after_it_the_story_is_gone():
     assert gone.outcome == "not_found"
     value = polling.validate_event(polling.event(gone, "s"))
     assert isinstance(polling.error_for_event(value, None), VimmerseStoryNotFoundError)
+
+
+class _Log:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def info(self, message, *args):
+        self.lines.append(("INFO", message % args))
+
+    def warning(self, message, *args):
+        self.lines.append(("WARNING", message % args))
+
+
+def test_an_unknown_status_is_logged_as_the_service_wrote_it_once():
+    log = _Log()
+    for decision in run([story("queued_for_render", 5), story("queued_for_render", 5), story("processing", 20)]):
+        polling.log_progress(log, "s", decision)
+    assert [level for level, _ in log.lines] == ["WARNING", "INFO"]
+    assert "'queued_for_render'" in log.lines[0][1] and "processing 20%" in log.lines[1][1]
+
+
+def test_a_failed_story_is_logged_as_a_warning_with_the_services_message():
+    log = _Log()
+    failed = VimmerseStory.from_api({"id": "s", "status": "fail", "progress_percentage": 25, "message": "GPU lost"})
+    for decision in run([story("processing", 10), failed]):
+        polling.log_progress(log, "s", decision)
+    assert log.lines[-1] == ("WARNING", "story s: fail 25%: GPU lost")

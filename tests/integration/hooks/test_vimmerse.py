@@ -58,7 +58,7 @@ def test_older_names_still_work_and_send_the_new_field(server, hook):
 def test_create_storyboard_is_multipart_and_uploads_image_files(server, hook, tmp_path, monkeypatch):
     set_connection(monkeypatch, server.url, api_version="legacy")  # uploads are a Legacy feature
     image = tmp_path / "cover.png"
-    image.write_bytes(b"\x89PNG fake")
+    image.write_bytes(b"\x89PNG\r\n\x1a\n fake")
     hook.create_storyboard(
         "An idea", scene_count=4, language="French", audio_option={"has_bg_music": False}, image_files=[str(image)]
     )
@@ -69,7 +69,7 @@ def test_create_storyboard_is_multipart_and_uploads_image_files(server, hook, tm
         ("scene_count", "4"),
         ("language", "French"),
         ("audio_option", '{"has_bg_music": false}'),
-        ("image_files", b"\x89PNG fake"),
+        ("image_files", b"\x89PNG\r\n\x1a\n fake"),
     ]
 
 
