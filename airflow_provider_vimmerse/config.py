@@ -64,9 +64,19 @@ def _get(option: str) -> str:
 
 def _seconds(option: str, default: float) -> float:
     from airflow_provider_vimmerse import validation as v
+    from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError, VimmerseInvalidParameterError
 
     value = _get(option)
-    return v.number(f"[{SECTION}] {option}", value, minimum=MIN_POLL_INTERVAL) if value else default
+    if not value:
+        return default
+    try:
+        return v.number(f"[{SECTION}] {option}", value, minimum=MIN_POLL_INTERVAL)
+    except VimmerseInvalidParameterError:
+        example = OPTIONS[option]["example"]
+        raise VimmerseConfigurationError(
+            f"[{SECTION}] {option} is {value!r}; expected seconds as a number >= {MIN_POLL_INTERVAL:g}, "
+            f"e.g. {example} (AIRFLOW__{SECTION.upper()}__{option.upper()}={example})."
+        ) from None
 
 
 def poll_interval() -> float:

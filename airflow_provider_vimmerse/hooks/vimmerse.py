@@ -54,6 +54,7 @@ from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, stor
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
+    MIN_POLL_INTERVAL,
     POLL_ERRORS,
     PollState,
     decide,
@@ -445,7 +446,9 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         :raises VimmerseWaitTimeoutError: the deadline passed; the story is left running.
         :raises VimmersePollingError: polling kept failing; the story may still be running.
         :raises VimmerseNoVideoError: ``success`` without a ``video_url`` for longer than the grace period.
+        :raises VimmerseInvalidParameterError: ``poll_interval`` under 1 s, before any request.
         """
+        poll_interval = v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
         deadline = None if timeout is None else time.monotonic() + timeout
         state = PollState()
         while True:

@@ -220,10 +220,11 @@ class VimmerseStoryOperator(BaseOperator):
             and (story.video_url or not self.endpoint.produces_video)
         ):
             return self._complete(context, story)
-        deadline = "none" if self.timeout is None else f"{self.timeout:g} s from now"
+        end_time = self._deadline
+        deadline = "none" if end_time is None else f"{max(0.0, end_time - time.time()):g} s from now"
         where = "in the triggerer" if self.deferrable else "in this worker"
         webhook = getattr(self, "_webhook", None)
-        fallback = config.webhook_fallback_poll_interval() if webhook else None
+        fallback = self._fallback_poll_interval if webhook else None
         how = (
             f"its webhook, or a fallback poll every {fallback:g} s"
             if webhook
@@ -236,7 +237,7 @@ class VimmerseStoryOperator(BaseOperator):
             self.defer(
                 trigger=VimmerseStoryTrigger(
                     story_id=story.id,
-                    end_time=None if self.timeout is None else time.time() + self.timeout,
+                    end_time=end_time,
                     vimmerse_conn_id=self.vimmerse_conn_id,
                     poll_interval=self.poll_interval,
                     max_poll_errors=self.max_poll_errors,
@@ -244,14 +245,13 @@ class VimmerseStoryOperator(BaseOperator):
                     not_found_grace=NOT_FOUND_GRACE_SECONDS,
                     webhook_token=webhook.serialize() if webhook else None,
                     fallback_poll_interval=fallback,
-                    submitted_at=getattr(self, "_submitted_at", None),
                 ),
                 method_name="execute_complete",
             )
         story = self.hook.wait_for_story(
             story.id,
             poll_interval=self.poll_interval,
-            timeout=self.timeout,
+            timeout=None if end_time is None else max(0.0, end_time - time.time()),
             max_poll_errors=self.max_poll_errors,
             needs_video=self.endpoint.produces_video,
             not_found_grace=NOT_FOUND_GRACE_SECONDS,
@@ -313,6 +313,8 @@ class VimmerseStoryOperator(BaseOperator):
             return None
 
     def _reattach_or_submit(self, context: Context) -> VimmerseStory:
+        # Settings a wait needs are read before anything is paid for: a bad one fails here, for free.
+        self._fallback_poll_interval = config.webhook_fallback_poll_interval() if self.deferrable else None
         store = self._state_store(context)
         digest = request_digest(self.endpoint, getattr(self, "story_id", None), self.api_arguments())
         record = read_record(store) if store is not None else None
@@ -320,22 +322,36 @@ class VimmerseStoryOperator(BaseOperator):
             story = self._previous_story(record)
             if story is not None:
                 self._story_id = story.id
+                # The wait's deadline is the first try's: a retry does not get a fresh timeout.
+                created = record.get("created") or time.time()
+                self._deadline = record.get("deadline", self._deadline_from(created))
                 saved = record.get("webhook_token")
                 self._webhook = WebhookToken.parse(saved) if saved and self.deferrable else None
                 return story
         token, self._webhook_url = self._new_webhook()
         self._webhook = token
         story = self.submit(self.hook)
-        self._submitted_at = time.time()
+        submitted_at = time.time()
+        self._deadline = self._deadline_from(submitted_at)
         self._story_id = story.id
         if self.endpoint.on_story:
             self.log.info("Submitted %s on story %s.", self.endpoint.name, story.id)
         else:
             self.log.info("Created story %s (%s).", story.id, self.endpoint.name)
         if store is not None:
-            record = {"story_id": story.id, "request": digest, "created": self._submitted_at, "returned": False}
+            record = {
+                "story_id": story.id,
+                "request": digest,
+                "created": submitted_at,
+                "deadline": self._deadline,
+                "returned": False,
+            }
             store.set(STATE_KEY, {**record, "webhook_token": token.serialize() if token else None})
         return story
+
+    def _deadline_from(self, start: float) -> float | None:
+        """The wait's absolute deadline (seconds since the epoch) for a story submitted at ``start``."""
+        return None if self.timeout is None else start + self.timeout
 
     def _may_reattach(self, record: dict[str, Any], digest: str) -> bool:
         """Only a story made for this same request, and not already handed downstream as a success."""

@@ -17,6 +17,7 @@ from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     FAIL,
+    MIN_POLL_INTERVAL,
     POLL_ERRORS,
     SUCCESS,
     PollState,
@@ -47,6 +48,7 @@ class VimmerseStorySensor(BaseSensorOperator):
     :param vimmerse_conn_id: the ``vimmerse`` connection.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param max_poll_errors: consecutive failed polls tolerated.
+    :param poke_interval: seconds between status reads, at least 1 (default ``[vimmerse] poll_interval``).
     :return: the story summary (as XCom), like the story operators.
     """
 
@@ -64,6 +66,8 @@ class VimmerseStorySensor(BaseSensorOperator):
     ) -> None:
         if kwargs.get("poke_interval") is None:
             kwargs["poke_interval"] = config.poll_interval()
+        else:  # the operators' floor, in every mode: a zero interval would poll without pause
+            kwargs["poke_interval"] = v.number("poke_interval", kwargs["poke_interval"], minimum=MIN_POLL_INTERVAL)
         super().__init__(**kwargs)
         max_poll_errors = v.integer("max_poll_errors", max_poll_errors, minimum=0)
         self.story_id = story_id

@@ -17,12 +17,18 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from airflow_provider_vimmerse import config
-from airflow_provider_vimmerse.exceptions import VimmerseError, VimmerseInvalidParameterError
+from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseConfigurationError,
+    VimmerseError,
+    VimmerseInvalidParameterError,
+)
 from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
+    MIN_POLL_INTERVAL,
     POLL_ERRORS,
     PollState,
     decide,
@@ -32,9 +38,6 @@ from airflow_provider_vimmerse.polling import (
 )
 from airflow_provider_vimmerse.triggers.listener import WebhookSignal, listening
 from airflow_provider_vimmerse.webhooks import WebhookToken
-
-#: A webhook wait that starts this soon after its request skips its first look at the story.
-FRESH_WAIT_SECONDS = 60.0
 
 
 class VimmerseStoryTrigger(BaseTrigger):
@@ -61,10 +64,10 @@ class VimmerseStoryTrigger(BaseTrigger):
         ``fallback_poll_interval`` seconds in case the webhook is lost.
     :param fallback_poll_interval: the safety-net poll of a wait expecting a webhook (default
         ``[vimmerse] webhook_fallback_poll_interval``, 600 s).
-    :param submitted_at: when the request that will send the webhook was accepted (seconds since
-        the epoch). A wait that starts within :data:`FRESH_WAIT_SECONDS` of it skips the first GET:
-        the story was running moments ago, and its webhook will say when it is done. A wait that
-        starts later (a triggerer restart) looks first, in case the webhook came while it was down.
+
+    Every wait reads the story once as soon as it has registered for its webhook, whatever its age:
+    a story that finished before the trigger started (a fast story, a triggerer restart or
+    failover) sent its webhook to nobody, and must not wait for the fallback poll.
     """
 
     def __init__(
@@ -78,19 +81,22 @@ class VimmerseStoryTrigger(BaseTrigger):
         not_found_grace: float = 0.0,
         webhook_token: str | None = None,
         fallback_poll_interval: float | None = None,
-        submitted_at: float | None = None,
     ) -> None:
         super().__init__()
         self.story_id = story_id
         self.end_time = end_time
         self.vimmerse_conn_id = vimmerse_conn_id
-        self.poll_interval = poll_interval
+        # The operators' floor, wherever a wait is driven: a zero interval would poll without pause.
+        self.poll_interval = v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
         self.max_poll_errors = max_poll_errors
         self.needs_video = needs_video
         self.not_found_grace = not_found_grace
         self.webhook_token = webhook_token
-        self.fallback_poll_interval = fallback_poll_interval
-        self.submitted_at = submitted_at
+        self.fallback_poll_interval = (
+            None
+            if fallback_poll_interval is None
+            else v.number("fallback_poll_interval", fallback_poll_interval, minimum=MIN_POLL_INTERVAL)
+        )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -105,7 +111,6 @@ class VimmerseStoryTrigger(BaseTrigger):
                 "not_found_grace": self.not_found_grace,
                 "webhook_token": self.webhook_token,
                 "fallback_poll_interval": self.fallback_poll_interval,
-                "submitted_at": self.submitted_at,
             },
         )
 
@@ -115,7 +120,12 @@ class VimmerseStoryTrigger(BaseTrigger):
         if not self.webhook_token:
             yield None
             return
-        bind = config.webhook_bind()
+        try:
+            bind = config.webhook_bind()
+        except VimmerseConfigurationError as err:
+            self.log.error("%s Polling story %s every %g s instead.", err, self.story_id, self.poll_interval)
+            yield None
+            return
         if bind is None:
             self.log.warning(
                 "Story %s expects a webhook, but [vimmerse] webhook_bind is empty in this triggerer: "
@@ -165,9 +175,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         try:
             # The webhook is registered before the first GET: one that arrives in between still counts.
             async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook() as signal:
-                now, woken = time.time(), False
-                if signal is not None and self.submitted_at and now - self.submitted_at < FRESH_WAIT_SECONDS:
-                    woken = await self._sleep(signal, self._fallback(now))  # the webhook (or the fallback) first
+                woken = False
                 while True:
                     result: VimmerseStory | Exception
                     try:
@@ -252,7 +260,12 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        bind = config.webhook_bind()
+        try:
+            bind = config.webhook_bind()
+        except VimmerseConfigurationError as err:
+            self.log.error("%s Polling story %s every %g s instead.", err, self.story_id, self.poll_interval)
+            yield None
+            return
         if bind is None:
             self.log.error(
                 "VimmerseStoryEventTrigger %r needs the webhook listener: set [vimmerse] webhook_bind.", self.name

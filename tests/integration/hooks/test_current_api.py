@@ -62,7 +62,7 @@ def test_idea_to_video_with_every_field(hook, static_sandbox):
         audio_option={"narrator": "Aria", "has_bg_music": False},
         webhook_url=f"{static_sandbox.url}/health",
     )
-    done = hook.wait_for_story(story.id, poll_interval=0.05, needs_video=True)
+    done = hook.wait_for_story(story.id, poll_interval=1, needs_video=True)
     assert done.raw["language"] == "Spanish" and done.raw["aspect_ratio"] == "1:1" and done.title == "Faro"
     assert done.raw["audio_option"]["narrator"] == "Aria" and done.raw["has_bg_music"] is False
     assert done.storyboard["characters"][0]["name"] == "Keeper"
@@ -75,7 +75,7 @@ def test_url_and_images_to_video(hook, static_sandbox):
         _images(static_sandbox), idea="Morning. Noon.", audio_option='{"has_narration": false}'
     )
     for story in (page, images):
-        assert hook.wait_for_story(story.id, poll_interval=0.05, needs_video=True).video_url
+        assert hook.wait_for_story(story.id, poll_interval=1, needs_video=True).video_url
     assert hook.get_story(images.id).raw["has_narration"] is False
 
 
@@ -97,19 +97,19 @@ def test_advanced_steps_with_every_field(hook, static_sandbox, tmp_path):
         elements=json.dumps({"objects": [{"name": "Lantern", "description": "brass"}]}),
         **images,
     )
-    board = hook.wait_for_story(board.id, poll_interval=0.05)
+    board = hook.wait_for_story(board.id, poll_interval=1)
     assert len(board.storyboard["scenes"]) == 1  # one image, one scene
     assert board.storyboard["objects"][0]["name"] == "Lantern"
     hook.create_elements(board.id, option="FluxPro", enhance_image=True, has_bg_music=True, storyboard=board.storyboard)
-    hook.wait_for_story(board.id, poll_interval=0.05)
+    hook.wait_for_story(board.id, poll_interval=1)
     hook.create_scenes(
         board.id, option="GPTImage", has_narration=True, has_bg_music=True, audio_option={"narrator": "Lily"}
     )
-    hook.wait_for_story(board.id, poll_interval=0.05)
+    hook.wait_for_story(board.id, poll_interval=1)
     hook.create_videos(
         board.id, title="Harbor", motion_type="PicoMotion", duration=2, loop=2, native_audio=False, is_transition=False
     )
-    done = hook.wait_for_story(board.id, poll_interval=0.05, needs_video=True)
+    done = hook.wait_for_story(board.id, poll_interval=1, needs_video=True)
     assert done.video_url and done.title == "Harbor"
     updated = hook.update_story(
         board.id, title="Harbor day", description="d", visibility_status="0", additional_videos=[done.video_url]
@@ -120,10 +120,10 @@ def test_advanced_steps_with_every_field(hook, static_sandbox, tmp_path):
 
 
 def test_a_storyboard_is_written_again_for_an_existing_story(hook):
-    first = hook.wait_for_story(hook.create_storyboard("A fox opens a bakery", scene_count=1).id, poll_interval=0.05)
+    first = hook.wait_for_story(hook.create_storyboard("A fox opens a bakery", scene_count=1).id, poll_interval=1)
     again = hook.create_storyboard("A heron opens a tea house", story_id=first.id, scene_count=2)
     assert again.id == first.id
-    rewritten = hook.wait_for_story(first.id, poll_interval=0.05)
+    rewritten = hook.wait_for_story(first.id, poll_interval=1)
     assert len(rewritten.storyboard["scenes"]) == 2 and "heron" in rewritten.raw["idea"]
 
 
@@ -131,7 +131,7 @@ def test_url_to_video_with_instructions_after_the_url(hook, static_sandbox):
     page = f"{static_sandbox.url}/static/page/index.html"
     story = hook.url_to_video(page, instructions="Make a 10 second teaser", scene_count=1)
     assert story.raw["idea"] == f"{page} Make a 10 second teaser"
-    assert hook.wait_for_story(story.id, poll_interval=0.05, needs_video=True).video_url
+    assert hook.wait_for_story(story.id, poll_interval=1, needs_video=True).video_url
 
 
 ALIASES = [
@@ -154,7 +154,7 @@ def test_every_older_name_is_accepted_by_the_service_with_one_warning(hook, stat
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if endpoint.on_story:
-            board = hook.wait_for_story(hook.create_storyboard("Aliases", scene_count=1).id, poll_interval=0.05)
+            board = hook.wait_for_story(hook.create_storyboard("Aliases", scene_count=1).id, poll_interval=1)
             story = getattr(hook, endpoint.name)(board.id, **{alias.old: value})
         elif endpoint is api.IMAGES_TO_VIDEO:
             story = hook.images_to_video(_images(static_sandbox), **{alias.old: value})
@@ -162,7 +162,7 @@ def test_every_older_name_is_accepted_by_the_service_with_one_warning(hook, stat
             story = hook.idea_to_video("Aliases", scene_count=1, **{alias.old: value})
     deprecations = [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)]
     assert len(deprecations) == 1 and repr(alias.old) in deprecations[0] and alias.new in deprecations[0]
-    assert hook.wait_for_story(story.id, poll_interval=0.05).status.value == "success"
+    assert hook.wait_for_story(story.id, poll_interval=1).status.value == "success"
 
 
 def test_a_step_on_a_story_that_is_not_a_uuid_is_a_bad_request(hook):
@@ -173,5 +173,5 @@ def test_a_step_on_a_story_that_is_not_a_uuid_is_a_bad_request(hook):
 
 
 def test_nothing_was_charged_twice(hook, static_sandbox):
-    hook.wait_for_story(hook.idea_to_video("Once", scene_count=1).id, poll_interval=0.05)
+    hook.wait_for_story(hook.idea_to_video("Once", scene_count=1).id, poll_interval=1)
     assert stats(static_sandbox)["stories_created"] == 1

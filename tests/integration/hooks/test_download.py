@@ -17,7 +17,7 @@ from tests.integration.recording_server import RecordingServer, Reply
 def finished_story(sandbox_conn):
     hook = VimmerseHook()
     story = hook.idea_to_video("A lighthouse keeper befriends a whale", scene_count=1)
-    return hook.wait_for_story(story.id, poll_interval=0.05, timeout=60)
+    return hook.wait_for_story(story.id, poll_interval=1, timeout=60)
 
 
 def _sha(path) -> str:

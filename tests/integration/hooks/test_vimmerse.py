@@ -355,7 +355,7 @@ def test_story_lifecycle_against_the_sandbox(sandbox_conn):
     hook = VimmerseHook()
     story = hook.idea_to_video("A robot learns to paint", scene_count=2)
     assert story.status in (VimmerseStoryStatus.NEW, VimmerseStoryStatus.PROCESSING)
-    done = hook.wait_for_story(story.id, poll_interval=0.1, timeout=120, needs_video=True)
+    done = hook.wait_for_story(story.id, poll_interval=1, timeout=120, needs_video=True)
     assert done.status is VimmerseStoryStatus.SUCCESS and done.video_url and done.progress_percentage == 100
     assert len(done.medias) == 2 and done.used_credits > 0
     assert hook.update_story(story.id, title="Renamed").title == "Renamed"
@@ -415,7 +415,7 @@ def test_wait_for_story_times_out_without_cancelling(server, hook):
     server.default = Reply(body=story_body("s1", "processing", progress_percentage=30))
     hook._sleep = lambda seconds: None
     with pytest.raises(exc.VimmerseWaitTimeoutError, match="last progress 30%"):
-        hook.wait_for_story("s1", poll_interval=0.01, timeout=0.2)
+        hook.wait_for_story("s1", poll_interval=1, timeout=0.2)
     assert {r.method for r in server.requests} == {"GET"}
 
 
@@ -439,7 +439,7 @@ def test_wait_for_story_tolerates_then_gives_up_on_poll_errors(server, hook, mon
 def test_wait_for_story_raises_the_failure(server, hook):
     server.default = Reply(body=story_body("s1", "fail", message="Bad prompt", failed_medias=[{"item": "a"}]))
     with pytest.raises(exc.VimmerseStoryFailedError, match="Bad prompt; failed scenes: 1") as err:
-        hook.wait_for_story("s1", poll_interval=0.01)
+        hook.wait_for_story("s1", poll_interval=1)
     assert err.value.story.failed_medias == [{"item": "a"}]
 
 

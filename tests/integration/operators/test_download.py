@@ -20,7 +20,7 @@ def _db(airflow_db):
 def story_id(sandbox_conn):
     hook = VimmerseHook()
     story = hook.idea_to_video("Clouds shaped like animals", scene_count=1)
-    return hook.wait_for_story(story.id, poll_interval=0.05, timeout=60).id
+    return hook.wait_for_story(story.id, poll_interval=1, timeout=60).id
 
 
 def test_download_by_story_id_to_a_file_uri(sandbox_conn, story_id, tmp_path):

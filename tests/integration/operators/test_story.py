@@ -204,7 +204,7 @@ def test_url_and_images_to_video(static_sandbox, monkeypatch):
 @pytest.mark.parametrize("deferrable", MODES)
 def test_a_step_never_takes_the_previous_steps_success_as_its_own(sandbox_conn, deferrable):
     hook = VimmerseHook()
-    story = hook.wait_for_story(hook.create_storyboard("A fox opens a bakery", scene_count=1).id, poll_interval=0.05)
+    story = hook.wait_for_story(hook.create_storyboard("A fox opens a bakery", scene_count=1).id, poll_interval=1)
     add_fault(sandbox_conn, kind="stale_status", count=1)
     dag_run = run_dag(
         f"stale_{deferrable}",

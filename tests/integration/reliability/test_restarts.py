@@ -27,7 +27,7 @@ async def _first_event(trigger: VimmerseStoryTrigger) -> dict:
 
 async def test_wait_resumes_on_the_same_story_after_a_restart(sandbox_conn):
     story = await asyncio.to_thread(VimmerseHook().idea_to_video, "Restarted triggerer", scene_count=2)
-    trigger = VimmerseStoryTrigger(story.id, end_time=time.time() + 120, poll_interval=0.05)
+    trigger = VimmerseStoryTrigger(story.id, end_time=time.time() + 120, poll_interval=1)
     running = asyncio.create_task(_first_event(trigger))
     await asyncio.sleep(0.2)
     running.cancel()  # the triggerer stops
@@ -41,7 +41,7 @@ async def test_the_original_deadline_survives_a_restart(monkeypatch):
     with RecordingServer() as server:
         set_connection(monkeypatch, server.url)
         server.default = Reply(body=story_body("s1", "processing", progress_percentage=70))
-        trigger = VimmerseStoryTrigger("s1", end_time=time.time() + 0.6, poll_interval=0.05)
+        trigger = VimmerseStoryTrigger("s1", end_time=time.time() + 0.6, poll_interval=1)
         running = asyncio.create_task(_first_event(trigger))
         await asyncio.sleep(0.2)
         running.cancel()

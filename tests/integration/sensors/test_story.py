@@ -25,7 +25,7 @@ def test_sensor_waits_for_success(sandbox_conn, mode):
         f"sensor_{mode}",
         f"""
         with DAG("sensor_{mode}", schedule=None) as dag:
-            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=0.1, timeout=120, {extra})
+            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=1, timeout=120, {extra})
         """,
     )
     assert dag_run.state == "success"
@@ -42,7 +42,7 @@ def test_sensor_on_a_failed_story(sandbox_conn, deferrable, soft_fail, state):
         dag_id,
         f"""
         with DAG("{dag_id}", schedule=None) as dag:
-            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=0.1, timeout=60,
+            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=1, timeout=60,
                                 soft_fail={soft_fail}, deferrable={deferrable})
         """,
     )
@@ -70,7 +70,7 @@ def test_sensor_gives_up_after_max_poll_errors_in_every_mode(sandbox_conn, monke
         f"sensor_errors_{mode}",
         f"""
         with DAG("sensor_errors_{mode}", schedule=None) as dag:
-            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=0.05, timeout=60,
+            VimmerseStorySensor(task_id="wait", story_id="{story.id}", poke_interval=1, timeout=60,
                                 max_poll_errors=2, mode="{mode}")
         """,
     )
@@ -86,7 +86,7 @@ def test_a_story_that_does_not_exist_fails_the_sensor_without_retries(sandbox_co
         f"sensor_missing_{deferrable}",
         f"""
         with DAG("sensor_missing_{deferrable}", schedule=None, default_args={{"retries": 2}}) as dag:
-            VimmerseStorySensor(task_id="wait", story_id="{missing}", poke_interval=0.05, timeout=60,
+            VimmerseStorySensor(task_id="wait", story_id="{missing}", poke_interval=1, timeout=60,
                                 deferrable={deferrable}, retry_delay=timedelta(seconds=0))
         """,
     )
