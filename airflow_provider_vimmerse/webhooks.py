@@ -14,7 +14,6 @@ import hashlib
 import hmac
 import json
 import re
-import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -29,17 +28,24 @@ class WebhookToken:
     """
     The capability in a webhook URL: a public wait id, and a secret compared in constant time.
 
+    The secret is derived from the API key and the wait id, so only the wait id is ever stored
+    (in ``task_state_store`` and the trigger's arguments): nothing readable through Airflow's REST
+    API or the metadata database opens a webhook.
+
     :param wait_id: names the registration (not secret; logged shortened).
-    :param secret: unguessable; never logged.
+    :param secret: unguessable without the API key; never logged.
     """
 
     wait_id: str
     secret: str
 
     @classmethod
-    def new(cls) -> WebhookToken:
-        """A token for one wait."""
-        return cls(uuid.uuid4().hex, secrets.token_urlsafe(32))
+    def for_wait(cls, api_key: str, wait_id: str | None = None) -> WebhookToken:
+        """The token of one wait: ``wait_id`` (a new random one when omitted) and its derived secret."""
+        wait_id = wait_id or uuid.uuid4().hex
+        if not _ID.match(wait_id):
+            raise ValueError("a webhook wait id is 1-128 letters, digits, '.', '_' or '-'")
+        return cls(wait_id, _derive(api_key, f"vimmerse-wait:{wait_id}"))
 
     @classmethod
     def for_events(cls, api_key: str, name: str) -> WebhookToken:
@@ -47,26 +53,27 @@ class WebhookToken:
         The token of the event trigger ``name``: derived from the API key, so it needs no storage,
         and whoever holds the key can compute the URL (``VimmerseHook.events_webhook_url``).
         """
-        secret = hmac.new(api_key.encode(), f"vimmerse-events:{name}".encode(), hashlib.sha256).hexdigest()
-        return cls(f"events-{name}", secret)
-
-    @classmethod
-    def parse(cls, text: str) -> WebhookToken:
-        """The token from its serialized form, ``<wait id>/<secret>``."""
-        wait_id, _, secret = text.partition("/")
-        if not _ID.match(wait_id) or not secret:
-            raise ValueError("a webhook token is '<wait id>/<secret>'")
-        return cls(wait_id, secret)
-
-    def serialize(self) -> str:
-        return f"{self.wait_id}/{self.secret}"
+        return cls(f"events-{name}", _derive(api_key, f"vimmerse-events:{name}"))
 
     def url(self, public_url: str) -> str:
         """The webhook URL Vimmerse is given."""
         return f"{public_url.rstrip('/')}{PATH_PREFIX}/{self.wait_id}/{self.secret}"
 
+    def masked(self) -> WebhookToken:
+        """This token, its secret registered with Airflow's log masker (so no log line shows it)."""
+        try:
+            from airflow.sdk.log import mask_secret
+        except ImportError:  # pragma: no cover - every supported Airflow has it
+            return self
+        mask_secret(self.secret)
+        return self
+
     def __repr__(self) -> str:  # the secret stays out of logs and tracebacks
         return f"WebhookToken({self.wait_id!r}, ...)"
+
+
+def _derive(api_key: str, purpose: str) -> str:
+    return hmac.new(api_key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
 
 
 class WebhookPayloadError(ValueError):

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import Row, env_with_connection, fake_api, run_json
+from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, run_json
 from benchmarks.fake_api import flip_time
 
 POLL_INTERVAL = 30.0
@@ -46,9 +46,8 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
             story_id,
             end_time=time.time() + high + 3 * POLL_INTERVAL,
             poll_interval=POLL_INTERVAL,
-            webhook_token=tokens.get(story_id),
+            webhook_wait_id=tokens.get(story_id),
             fallback_poll_interval=FALLBACK,
-            submitted_at=time.time(),
         )
         async for event in trigger.run():
             delays.append(time.time() - flip_time(story_id, start, low, high))
@@ -82,9 +81,9 @@ def measure(count: int, duration: float) -> list[Row]:
     results = {}
     for mode in ("webhook", "poll"):
         port = _free_port()
-        tokens = {f"s{i}": WebhookToken.new() for i in range(count)}
+        tokens = {f"s{i}": WebhookToken.for_wait(BENCH_KEY) for i in range(count)}
         folder = Path(tempfile.mkdtemp(prefix="vimmerse-bench-webhooks-"))
-        (folder / "tokens.json").write_text(json.dumps({s: t.serialize() for s, t in tokens.items()}))
+        (folder / "tokens.json").write_text(json.dumps({s: t.wait_id for s, t in tokens.items()}))
         (folder / "urls.json").write_text(json.dumps({s: t.url(f"http://127.0.0.1:{port}") for s, t in tokens.items()}))
         start = time.time() + 5  # stories finish between start+low and start+high
         with fake_api(

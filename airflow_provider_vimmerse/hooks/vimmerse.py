@@ -500,7 +500,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             raise VimmerseConfigurationError(
                 "[vimmerse] webhook_public_url is not set: there is no URL at which Vimmerse can reach the triggerers."
             )
-        return WebhookToken.for_events(self.settings.api_key, name).url(public_url)
+        return WebhookToken.for_events(self.settings.api_key, name).masked().url(public_url)
 
     def download_video(self, url: str, destination: str, **kwargs: Any) -> DownloadResult:
         """

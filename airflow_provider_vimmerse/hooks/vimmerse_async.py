@@ -110,6 +110,13 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
             await self._session_cm.__aexit__(*exc_info)
             self._session_cm = self._client = None
 
+    @property
+    def api_key(self) -> str:
+        """The connection's API key (inside ``async with``), e.g. to derive webhook secrets."""
+        if self.settings is None:
+            raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
+        return self.settings.api_key
+
     async def _request(self, method: str, path: str, *, charges: bool = False) -> bytes:
         import asyncio
 

@@ -193,7 +193,7 @@ class VimmerseStoryOperator(BaseOperator):
         public_url = config.webhook_public_url()
         if getattr(self, "webhook_url", None) or not public_url:
             return None, None
-        token = WebhookToken.new()
+        token = WebhookToken.for_wait(self.hook.settings.api_key).masked()
         return token, token.url(public_url)
 
     def submit(self, hook: VimmerseHook) -> VimmerseStory:
@@ -243,7 +243,7 @@ class VimmerseStoryOperator(BaseOperator):
                     max_poll_errors=self.max_poll_errors,
                     needs_video=self.endpoint.produces_video,
                     not_found_grace=NOT_FOUND_GRACE_SECONDS,
-                    webhook_token=webhook.serialize() if webhook else None,
+                    webhook_wait_id=webhook.wait_id if webhook else None,
                     fallback_poll_interval=fallback,
                 ),
                 method_name="execute_complete",
@@ -325,8 +325,12 @@ class VimmerseStoryOperator(BaseOperator):
                 # The wait's deadline is the first try's: a retry does not get a fresh timeout.
                 created = record.get("created") or time.time()
                 self._deadline = record.get("deadline", self._deadline_from(created))
-                saved = record.get("webhook_token")
-                self._webhook = WebhookToken.parse(saved) if saved and self.deferrable else None
+                wait_id = record.get("webhook_wait_id")
+                self._webhook = (
+                    WebhookToken.for_wait(self.hook.settings.api_key, wait_id).masked()
+                    if wait_id and self.deferrable
+                    else None
+                )
                 return story
         token, self._webhook_url = self._new_webhook()
         self._webhook = token
@@ -346,7 +350,8 @@ class VimmerseStoryOperator(BaseOperator):
                 "deadline": self._deadline,
                 "returned": False,
             }
-            store.set(STATE_KEY, {**record, "webhook_token": token.serialize() if token else None})
+            # Only the wait id: its secret is derived from the API key, so nothing stored opens the webhook.
+            store.set(STATE_KEY, {**record, "webhook_wait_id": token.wait_id if token else None})
         return story
 
     def _deadline_from(self, start: float) -> float | None:

@@ -14,6 +14,7 @@ import asyncio
 import hmac
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -33,6 +34,18 @@ BURST_WINDOW = 0.1
 MIN_CONFIRM_SPACING = 1.0
 
 log = logging.getLogger(__name__)
+
+
+class _Route:
+    """One registration: the secret its webhooks must carry, and what they wake."""
+
+    __slots__ = ("callback", "secret")
+
+    def __init__(self, secret: bytes, callback: Callable[[dict[str, str]], None]) -> None:
+        self.secret, self.callback = secret, callback
+
+
+_UNKNOWN = _Route(b"\0" * 64, lambda payload: None)
 
 
 class WebhookSignal:
@@ -82,7 +95,7 @@ class WebhookListener:
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self._routes: dict[str, tuple[bytes, Callable[[dict[str, str]], None]]] = {}
+        self._routes: dict[str, list[_Route]] = {}
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -100,21 +113,30 @@ class WebhookListener:
             self._runner = None
             log.info("Vimmerse webhook listener on %s:%d stopped", self.host, self.port)
 
-    def register(self, token: WebhookToken, callback: Callable[[dict[str, str]], None]) -> None:
-        self._routes[token.wait_id] = (token.secret.encode(), callback)
+    def register(self, token: WebhookToken, callback: Callable[[dict[str, str]], None]) -> _Route:
+        """
+        Route ``token``'s webhooks to ``callback``, beside any other registration of the same token
+        (a retry reattached while the previous try's wait still runs, two watchers of one stream).
+        """
+        route = _Route(token.secret.encode(), callback)
+        self._routes.setdefault(token.wait_id, []).append(route)
+        return route
 
-    def unregister(self, token: WebhookToken) -> None:
-        entry = self._routes.get(token.wait_id)
-        if entry is not None and hmac.compare_digest(entry[0], token.secret.encode()):
-            del self._routes[token.wait_id]
+    def unregister(self, token: WebhookToken, route: _Route) -> None:
+        """Remove this registration only; the token's other registrations keep their route."""
+        routes = self._routes.get(token.wait_id, [])
+        if route in routes:
+            routes.remove(route)
+        if not routes:
+            self._routes.pop(token.wait_id, None)
 
     async def _handle(self, request: web.Request) -> web.Response:
         wait_id, secret = request.match_info["wait_id"], request.match_info["secret"]
-        entry = self._routes.get(wait_id)
+        given = secret.encode()
         # compare_digest runs in constant time for the secret; an unknown id costs the same work.
-        expected = entry[0] if entry is not None else b"\0" * 43
-        matches = hmac.compare_digest(expected, secret.encode())
-        if entry is None or not matches:
+        # One wait id may carry several secrets (two connections' event streams of the same name).
+        routes = [r for r in self._routes.get(wait_id) or [_UNKNOWN] if hmac.compare_digest(r.secret, given)]
+        if not routes or routes[0] is _UNKNOWN:
             log.warning("Webhook for an unknown or finished wait (%s...) answered 404.", wait_id[:8])
             return web.Response(status=404)
         try:
@@ -124,12 +146,22 @@ class WebhookListener:
         except WebhookPayloadError as err:
             log.warning("Malformed webhook for wait %s...: %s", wait_id[:8], err)
             return web.Response(status=400, text=str(err))
-        entry[1](payload)
+        for route in routes:
+            route.callback(payload)
         return web.Response(status=204)
 
 
 _listeners: dict[tuple[str, int], tuple[WebhookListener, int]] = {}
-_lock: asyncio.Lock | None = None
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _the_lock() -> asyncio.Lock:
+    """The lock of the running event loop (a lock used across loops would raise)."""
+    loop = asyncio.get_running_loop()
+    lock = _locks.get(loop)
+    if lock is None:
+        lock = _locks[loop] = asyncio.Lock()
+    return lock
 
 
 @asynccontextmanager
@@ -139,10 +171,8 @@ async def listening(bind: tuple[str, int]) -> AsyncIterator[WebhookListener]:
 
     :raises OSError: when the address cannot be bound (the caller falls back to polling).
     """
-    global _lock
-    if _lock is None:
-        _lock = asyncio.Lock()
-    async with _lock:
+    lock = _the_lock()
+    async with lock:
         listener, users = _listeners.get(bind, (None, 0))
         if listener is None:
             listener = WebhookListener(*bind)
@@ -151,7 +181,7 @@ async def listening(bind: tuple[str, int]) -> AsyncIterator[WebhookListener]:
     try:
         yield listener
     finally:
-        async with _lock:
+        async with lock:
             listener, users = _listeners[bind]
             if users <= 1:
                 del _listeners[bind]

@@ -58,10 +58,10 @@ class VimmerseStoryTrigger(BaseTrigger):
     :param needs_video: the wait ends in ``success`` only once the story has a ``video_url``.
     :param not_found_grace: seconds during which a 404 is read as the service's lag for a story
         just created (0: a 404 ends the wait with a ``not_found`` event).
-    :param webhook_token: the token in the ``webhook_url`` the story was created with
-        (``<wait id>/<secret>``): when this triggerer listens for webhooks, the wait sleeps until the
-        webhook arrives, confirms it with one ``GET``, and polls only every
-        ``fallback_poll_interval`` seconds in case the webhook is lost.
+    :param webhook_wait_id: the wait id in the ``webhook_url`` the story was created with (its
+        secret is derived from the API key, never stored): when this triggerer listens for
+        webhooks, the wait sleeps until the webhook arrives, confirms it with one ``GET``, and polls
+        only every ``fallback_poll_interval`` seconds in case the webhook is lost.
     :param fallback_poll_interval: the safety-net poll of a wait expecting a webhook (default
         ``[vimmerse] webhook_fallback_poll_interval``, 600 s).
 
@@ -79,7 +79,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         needs_video: bool = False,
         not_found_grace: float = 0.0,
-        webhook_token: str | None = None,
+        webhook_wait_id: str | None = None,
         fallback_poll_interval: float | None = None,
     ) -> None:
         super().__init__()
@@ -91,7 +91,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         self.max_poll_errors = max_poll_errors
         self.needs_video = needs_video
         self.not_found_grace = not_found_grace
-        self.webhook_token = webhook_token
+        self.webhook_wait_id = webhook_wait_id
         self.fallback_poll_interval = (
             None
             if fallback_poll_interval is None
@@ -109,15 +109,15 @@ class VimmerseStoryTrigger(BaseTrigger):
                 "max_poll_errors": self.max_poll_errors,
                 "needs_video": self.needs_video,
                 "not_found_grace": self.not_found_grace,
-                "webhook_token": self.webhook_token,
+                "webhook_wait_id": self.webhook_wait_id,
                 "fallback_poll_interval": self.fallback_poll_interval,
             },
         )
 
     @asynccontextmanager
-    async def _webhook(self) -> AsyncIterator[WebhookSignal | None]:
+    async def _webhook(self, hook: VimmerseAsyncHook) -> AsyncIterator[WebhookSignal | None]:
         """This wait's webhook signal, or None when it polls (no token, or no listener here)."""
-        if not self.webhook_token:
+        if not self.webhook_wait_id:
             yield None
             return
         try:
@@ -135,7 +135,7 @@ class VimmerseStoryTrigger(BaseTrigger):
             )
             yield None
             return
-        token = WebhookToken.parse(self.webhook_token)
+        token = WebhookToken.for_wait(hook.api_key, self.webhook_wait_id).masked()
         async with AsyncExitStack() as stack:
             try:
                 listener = await stack.enter_async_context(listening(bind))
@@ -146,11 +146,11 @@ class VimmerseStoryTrigger(BaseTrigger):
                 yield None
                 return
             signal = WebhookSignal()
-            listener.register(token, signal.notify)
+            route = listener.register(token, signal.notify)
             try:
                 yield signal
             finally:
-                listener.unregister(token)
+                listener.unregister(token, route)
 
     async def _sleep(self, signal: WebhookSignal | None, pause: float) -> bool:
         """Sleep ``pause`` seconds, or until this wait's webhook; True when the webhook woke it."""
@@ -174,7 +174,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         state = PollState()
         try:
             # The webhook is registered before the first GET: one that arrives in between still counts.
-            async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook() as signal:
+            async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook(hook) as signal:
                 woken = False
                 while True:
                     result: VimmerseStory | Exception
@@ -281,8 +281,8 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
 
         fired: OrderedDict[str, str] = OrderedDict()  # story id -> status an event was fired for
         async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, listening(bind) as listener:
-            token = WebhookToken.for_events(hook.settings.api_key, self.name)
-            listener.register(token, enqueue)
+            token = WebhookToken.for_events(hook.api_key, self.name).masked()
+            route = listener.register(token, enqueue)
             try:
                 while True:
                     payload = await queue.get()
@@ -310,4 +310,4 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
                         }
                     )
             finally:
-                listener.unregister(token)
+                listener.unregister(token, route)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import socket
 import time
 
@@ -57,7 +58,7 @@ def _waiting(story_id: str, token: WebhookToken | None, **kwargs) -> VimmerseSto
         end_time=time.time() + 120,
         poll_interval=kwargs.pop("poll_interval", SLOW),
         needs_video=True,
-        webhook_token=token.serialize() if token else None,
+        webhook_wait_id=token.wait_id if token else None,
         fallback_poll_interval=kwargs.pop("fallback_poll_interval", SLOW),
         **kwargs,
     )
@@ -70,32 +71,38 @@ async def _first_event(trigger) -> dict:
 
 
 async def test_the_webhook_ends_the_wait_with_one_confirming_get(webhook_sandbox, public_url):
-    token = WebhookToken.new()
+    token = WebhookToken.for_wait(API_KEY)
     hook = VimmerseHook()
     story = await asyncio.to_thread(
         hook.idea_to_video, "A heron waits by the river", scene_count=2, webhook_url=token.url(public_url)
     )
-    event = await asyncio.wait_for(_first_event(_waiting(story.id, token, submitted_at=time.time())), 60)
+    waiting = _waiting(story.id, token)
+    # What Airflow stores of the deferral names the wait, but cannot open its webhook.
+    assert token.secret not in json.dumps(waiting.serialize()) and token.wait_id in json.dumps(waiting.serialize())
+    event = await asyncio.wait_for(_first_event(waiting), 60)
     assert event["status"] == "success" and event["video_url"]
     stats = webhook_sandbox.stats()
     assert stats["webhooks_delivered"] == 1
-    assert _story_gets(webhook_sandbox) == 1  # the confirmation: a fresh wait does not look first
+    assert _story_gets(webhook_sandbox) == 2  # one look after registering, then the confirmation
     assert listener_module._listeners == {}  # the last trigger out stopped the listener
 
 
-async def test_a_wait_resumed_after_a_triggerer_restart_looks_first(webhook_sandbox, public_url):
-    """The webhook came while no triggerer listened: a wait that starts late reads the story at once."""
+async def test_a_story_finished_before_its_wait_registered_is_read_at_once(webhook_sandbox, public_url):
+    """
+    The webhook came while no trigger listened (a fast story, a triggerer restart or failover): the
+    wait reads the story right after registering, whatever its age, instead of waiting for the fallback.
+    """
     hook = VimmerseHook()
     story = await asyncio.to_thread(hook.idea_to_video, "Nobody listened", scene_count=1)
     await asyncio.to_thread(hook.wait_for_story, story.id, poll_interval=1, timeout=60, needs_video=True)
-    waiting = _waiting(story.id, WebhookToken.new(), submitted_at=time.time() - 3600)
+    waiting = _waiting(story.id, WebhookToken.for_wait(API_KEY))
     event = await asyncio.wait_for(_first_event(waiting), 10)
     assert event["status"] == "success"
 
 
 async def test_a_dropped_webhook_is_caught_by_the_fallback_poll(webhook_sandbox, public_url):
     webhook_sandbox.add_fault(kind="webhook_error", count=None)
-    token = WebhookToken.new()
+    token = WebhookToken.for_wait(API_KEY)
     story = await asyncio.to_thread(
         VimmerseHook().idea_to_video, "A lost letter", scene_count=1, webhook_url=token.url(public_url)
     )
@@ -105,7 +112,7 @@ async def test_a_dropped_webhook_is_caught_by_the_fallback_poll(webhook_sandbox,
 
 
 async def test_forged_webhooks_end_nothing_and_a_burst_costs_one_get(monkeypatch, public_url):
-    token = WebhookToken.new()
+    token = WebhookToken.for_wait(API_KEY)
     with RecordingServer() as api:
         set_connection(monkeypatch, api.url)
         api.default = Reply(body=story_body("s1", "processing", progress_percentage=10))
@@ -116,7 +123,7 @@ async def test_forged_webhooks_end_nothing_and_a_burst_costs_one_get(monkeypatch
         url, success = token.url(public_url), b'{"customer_id": "c", "batch_id": "s1", "status": "success"}'
         wrong = WebhookToken(token.wait_id, token.secret[:-1] + ("A" if token.secret[-1] != "A" else "B"))
         assert await _post(wrong.url(public_url), success) == 404
-        assert await _post(WebhookToken.new().url(public_url), success) == 404
+        assert await _post(WebhookToken.for_wait(API_KEY).url(public_url), success) == 404
         assert await _post(url, b"not json") == 400
         assert await _post(url, b"{" + b" " * MAX_BODY_BYTES + b"}") == 413
         gets_before = len(api.requests)
@@ -132,7 +139,7 @@ async def test_forged_webhooks_end_nothing_and_a_burst_costs_one_get(monkeypatch
 
 
 async def test_triggers_share_one_listener_which_stops_with_the_last(monkeypatch, public_url):
-    first, second = WebhookToken.new(), WebhookToken.new()
+    first, second = WebhookToken.for_wait(API_KEY), WebhookToken.for_wait(API_KEY)
     with RecordingServer() as api:
         set_connection(monkeypatch, api.url)
         api.default = Reply(body=story_body("s1", "processing"))
@@ -152,12 +159,46 @@ async def test_triggers_share_one_listener_which_stops_with_the_last(monkeypatch
         await _post(first.url(public_url), body)
 
 
+async def test_a_second_registration_of_a_token_keeps_its_route_when_the_first_leaves(monkeypatch, public_url):
+    """A retry reattached with the same wait id while the earlier wait still runs: neither removes the other."""
+    token = WebhookToken.for_wait(API_KEY)
+    with RecordingServer() as api:
+        set_connection(monkeypatch, api.url)
+        api.default = Reply(body=story_body("s1", "processing"))
+        earlier = asyncio.ensure_future(_first_event(_waiting("s1", token)))
+        retried = asyncio.ensure_future(_first_event(_waiting("s1", token)))
+        while not listener_module._listeners or next(iter(listener_module._listeners.values()))[1] < 2:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        earlier.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await earlier
+        api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
+        assert await _post(token.url(public_url), b'{"batch_id": "s1", "status": "success"}') == 204
+        assert (await asyncio.wait_for(retried, 10))["status"] == "success"
+
+
+async def test_a_bad_bind_address_polls_with_one_error_line(monkeypatch, caplog, capfd):
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_BIND", "8790")
+    with RecordingServer() as api:
+        set_connection(monkeypatch, api.url)
+        api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
+        event = await asyncio.wait_for(
+            _first_event(_waiting("s1", WebhookToken.for_wait(API_KEY), poll_interval=1)), 10
+        )
+    assert event["status"] == "success"
+    logged = caplog.text + capfd.readouterr().out
+    assert logged.count("webhook_bind is '8790'") == 1 and "e.g. 0.0.0.0:8790" in logged
+
+
 async def test_without_a_listener_configured_a_webhook_wait_polls(monkeypatch):
     monkeypatch.delenv("AIRFLOW__VIMMERSE__WEBHOOK_BIND", raising=False)
     with RecordingServer() as api:
         set_connection(monkeypatch, api.url)
         api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
-        event = await asyncio.wait_for(_first_event(_waiting("s1", WebhookToken.new(), poll_interval=1)), 10)
+        event = await asyncio.wait_for(
+            _first_event(_waiting("s1", WebhookToken.for_wait(API_KEY), poll_interval=1)), 10
+        )
     assert event["status"] == "success"
 
 
@@ -193,7 +234,7 @@ async def test_a_taken_port_falls_back_to_polling(monkeypatch, public_url, caplo
         taken.listen()
         set_connection(monkeypatch, api.url)
         api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
-        waiting = _waiting("s1", WebhookToken.new(), poll_interval=1, submitted_at=time.time())
+        waiting = _waiting("s1", WebhookToken.for_wait(API_KEY), poll_interval=1)
         event = await asyncio.wait_for(_first_event(waiting), 10)
     assert event["status"] == "success" and listener_module._listeners == {}
     logged = caplog.text + capfd.readouterr().out

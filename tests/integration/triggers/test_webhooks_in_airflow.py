@@ -83,8 +83,8 @@ def test_a_deferred_task_resumes_on_its_webhook_and_the_fallback_poll_covers_a_l
         assert "its webhook, or a fallback poll every 300 s" in output + task_logs
         stats = sandbox.stats()
         assert stats["webhooks_delivered"] == 1
-        # The trigger's one confirmation, and the task's own read when it resumes.
-        assert stats["requests"]["GET /v2/story/{story_id}"] == 2
+        # The trigger's look after registering, its one confirmation, and the task's own read when it resumes.
+        assert stats["requests"]["GET /v2/story/{story_id}"] == 3
 
         # Webhooks lost on the way: the fallback poll (here every 3 s) ends the wait.
         sandbox.add_fault(kind="webhook_error", count=None)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import json
 import time
+from types import SimpleNamespace
 
 import pendulum
 import pytest
@@ -21,6 +23,7 @@ from airflow_provider_vimmerse.operators.story import (
     VimmerseUrlToVideoOperator,
     request_digest,
 )
+from airflow_provider_vimmerse.webhooks import WebhookToken
 
 OPERATORS = [cls for cls in VimmerseStoryOperator.__subclasses__() if "endpoint" in cls.__dict__]
 
@@ -45,6 +48,7 @@ class FakeHook:
         self.stories = dict(stories or {})
         self.read_error = read_error
         self.created: list[dict] = []
+        self.settings = SimpleNamespace(api_key="vmk-UNIT-key")
 
     def get_story(self, story_id):
         if self.read_error:
@@ -243,16 +247,19 @@ def test_a_deferred_wait_sends_its_own_webhook_url_when_the_triggerer_listens(mo
     op = _operator(hook, deferrable=True)
     op._reattach_or_submit({"task_state_store": store})
     sent = hook.created[0]["webhook_url"]
-    token = store.values[STATE_KEY]["webhook_token"]
-    wait_id, secret = token.split("/")
+    record = store.values[STATE_KEY]
+    wait_id = record["webhook_wait_id"]
+    secret = WebhookToken.for_wait("vmk-UNIT-key", wait_id).secret
     assert sent == f"https://hooks.example.com/airflow/vimmerse/webhook/{wait_id}/{secret}" and len(secret) >= 32
+    # Nothing stored opens the webhook: the secret is derived from the API key, never kept.
+    assert secret not in json.dumps(record)
     # The digest is of the user's request: a retry reattaches although each try's token differs.
     assert store.values[STATE_KEY]["request"] == request_digest(
         api.IDEA_TO_VIDEO, None, {"idea": "x", "extra_params": None}
     )
     retry = _operator(hook, deferrable=True)
     assert retry._reattach_or_submit({"task_state_store": store}).id == "new-1" and len(hook.created) == 1
-    assert retry._webhook.serialize() == token
+    assert retry._webhook == WebhookToken.for_wait("vmk-UNIT-key", wait_id)
 
 
 @pytest.mark.parametrize(
