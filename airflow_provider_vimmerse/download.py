@@ -100,6 +100,16 @@ def _validator(response: requests.Response) -> str | None:
     return response.headers.get("Last-Modified")
 
 
+def _identity(response: requests.Response) -> tuple[str | None, str | None]:
+    """What says which version of the file an answer carries: its ETag and Last-Modified."""
+    return response.headers.get("ETag"), response.headers.get("Last-Modified")
+
+
+def _same_file(first: tuple[str | None, str | None], now: tuple[str | None, str | None]) -> bool:
+    """False when a validator both answers carry differs: the file was replaced between them."""
+    return all(a is None or b is None or a == b for a, b in zip(first, now))
+
+
 def safe_url(url: str) -> str:
     """
     Check a URL before anything is sent to it: absolute http(s), no credentials, no spaces,
@@ -183,18 +193,20 @@ def download(
     progress = _Progress(hasher)
     expected: int | None = None
     validator: str | None = None
+    identity: tuple[str | None, str | None] = (None, None)
     resumes = 0
     safe = url.split("?")[0]
     try:
         with open(partial, "wb") as out:
 
             def restart(why: str) -> None:
-                nonlocal validator, expected
+                nonlocal validator, expected, identity
                 log.warning("Restarting the download of %s from the start: %s.", safe, why)
                 out.seek(0)
                 out.truncate()
                 progress.restart()
                 validator = expected = None
+                identity = (None, None)
 
             while True:
                 try:
@@ -205,12 +217,19 @@ def download(
                             resumes += 1
                             restart(f"the server answered from byte {_range_start(response)}, not {progress.size}")
                             continue
+                        if response.status_code == 206 and not _same_file(identity, _identity(response)):
+                            # A server that ignores If-Range sends the rest of another file: never splice.
+                            if resumes >= max_resumes:
+                                raise VimmerseDownloadError(f"GET {safe} kept changing between resumes.")
+                            resumes += 1
+                            restart("the file changed since the first bytes (its ETag or Last-Modified differs)")
+                            continue
                         if response.status_code == 200 and progress.size:
                             restart("the server sent the whole file again (it ignored Range, or the file changed)")
                         elif response.status_code not in (200, 206):
                             raise VimmerseDownloadError(f"GET {safe} answered HTTP {response.status_code}.")
                         if not progress.size:
-                            validator = _validator(response)
+                            validator, identity = _validator(response), _identity(response)
                         expected = _expected_total(response, progress.size) or expected
                         for chunk in response.iter_content(chunk_size):
                             progress.add(chunk)

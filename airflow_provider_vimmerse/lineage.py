@@ -55,9 +55,26 @@ class VimmerseRequestRunFacet(RunFacet):
         return f"{_SCHEMA}#vimmerserequestrunfacet"
 
 
+def _host(parts: Any) -> str:
+    """``host[:port]`` of a split URL, without the credentials a URL may carry (``user:pass@``)."""
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def without_secrets(url: str) -> str:
+    """``url`` without userinfo, query string or fragment (signed URLs carry their signature there)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{_host(parts)}{parts.path}" if parts.scheme else parts.path
+
+
 def story_namespace(api_base_url: str) -> str:
     """``vimmerse://<api host[:port]>``: where a story lives."""
-    return f"vimmerse://{urlsplit(api_base_url).netloc}"
+    return f"vimmerse://{_host(urlsplit(api_base_url))}"
 
 
 def story_dataset(api_base_url: str, story_id: str, story: VimmerseStory | None = None) -> Dataset:
@@ -69,7 +86,7 @@ def story_dataset(api_base_url: str, story_id: str, story: VimmerseStory | None 
             status=story.status.value,
             scene_count=len(story.scenes or (story.storyboard or {}).get("scenes") or []),
             used_credits=story.used_credits,
-            video_url=story.video_url or "",
+            video_url=without_secrets(story.video_url) if story.video_url else "",
         )
     return Dataset(namespace=story_namespace(api_base_url), name=f"story/{story_id}", facets=facets)
 
@@ -84,8 +101,8 @@ def location_dataset(location: Any) -> Dataset:
     if parts.scheme in ("", "file", "local"):
         return Dataset(namespace="file", name=str(Path(parts.path if parts.scheme else text).absolute()))
     if parts.scheme in ("http", "https"):
-        return Dataset(namespace=f"{parts.scheme}://{parts.netloc}", name=parts.path or "/")
-    return Dataset(namespace=f"{parts.scheme}://{parts.netloc}", name=parts.path.lstrip("/"))
+        return Dataset(namespace=f"{parts.scheme}://{_host(parts)}", name=parts.path or "/")
+    return Dataset(namespace=f"{parts.scheme}://{_host(parts)}", name=parts.path.lstrip("/"))
 
 
 def _sources(arguments: dict[str, Any]) -> Iterable[Any]:

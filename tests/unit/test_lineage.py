@@ -114,6 +114,28 @@ def test_location_datasets_follow_the_naming_conventions():
     )
 
 
+def test_credentials_and_query_strings_never_reach_lineage():
+    secret_api = "https://user:s3cret@api.example.com:8443/?token=abc"
+    signed = "https://cdn.example.com/v/story.mp4?X-Amz-Signature=abc123&X-Amz-Credential=AKIA"
+    story = VimmerseStory.from_api({"id": "s1", "status": "success", "video_url": signed})
+    lineage = story_lineage(
+        api_base_url=secret_api,
+        endpoint="url_to_video",
+        arguments={"url": "https://bob:pw@shop.example.com/p/1?session=xyz"},
+        story_id="s1",
+        story=story,
+        on_story=False,
+    )
+    (page,) = lineage.inputs
+    (written,) = lineage.outputs
+    assert (page.namespace, page.name) == ("https://shop.example.com", "/p/1")
+    assert written.namespace == "vimmerse://api.example.com:8443"
+    assert written.facets["vimmerse_story"].video_url == "https://cdn.example.com/v/story.mp4"
+    everything = repr(lineage)
+    for secret in ("s3cret", "bob", "pw@", "session=xyz", "abc123", "AKIA", "token=abc"):
+        assert secret not in everything
+
+
 def test_airflow_knows_the_vimmerse_scheme_from_the_provider_info():
     from airflow.providers_manager import ProvidersManager
     from airflow.sdk import Asset

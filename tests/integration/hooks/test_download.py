@@ -130,6 +130,26 @@ def test_a_file_that_changed_between_attempts_is_not_spliced(tmp_path, monkeypat
     assert (tmp_path / "v.mp4").read_bytes() == FILE_B and result.sha256 == hashlib.sha256(FILE_B).hexdigest()
 
 
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [({"ETag": '"a"'}, {"ETag": '"b"'}), ({"Last-Modified": "Mon, 01 Jun 2026 10:00:00 GMT"},
+                                          {"Last-Modified": "Tue, 02 Jun 2026 10:00:00 GMT"})],
+    ids=["etag", "last-modified"],
+)  # fmt: skip
+def test_a_206_for_a_replaced_file_restarts_from_zero(tmp_path, monkeypatch, first, then):
+    """A server (or cache) that ignores If-Range answers 206 with the rest of the new file: never spliced."""
+    with RecordingServer() as host:
+        set_connection(monkeypatch, host.url)
+        host.replies = [
+            Reply(body=FILE_A[:50], headers={"Content-Length": "100", **first}, close=True),
+            Reply(status=206, body=FILE_B[50:], headers={"Content-Range": "bytes 50-99/100", **then}),
+            Reply(body=FILE_B, headers=then),
+        ]
+        result = VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"), chunk_size=10)
+        assert "Range" not in host.requests[2].headers
+    assert (tmp_path / "v.mp4").read_bytes() == FILE_B and result.sha256 == hashlib.sha256(FILE_B).hexdigest()
+
+
 def test_a_206_from_the_wrong_offset_restarts_from_zero(tmp_path, monkeypatch):
     with RecordingServer() as host:
         set_connection(monkeypatch, host.url)
