@@ -1,11 +1,14 @@
 """
-The webhook listener inside the triggerer: one small aiohttp server per triggerer process
+The webhook listener inside the triggerer: one small HTTP server per triggerer process
 (``[vimmerse] webhook_bind``), started by the first trigger that needs it and stopped when the
-last one leaves. Each waiting trigger registers its token; a webhook wakes only the trigger that
-owns it.
+last one leaves. Each waiting trigger registers its token; a webhook wakes only the triggers that
+registered it.
 
-Handlers do no I/O and no blocking work: they check the token in constant time, parse a small
-body strictly, and set an event or queue an item.
+The server (:mod:`~airflow_provider_vimmerse.triggers.http_server`) closes incomplete requests
+within seconds and caps header bytes and connections, so whoever reaches the port cannot
+exhaust it. Handlers do no I/O and no blocking work: they check the token in constant time,
+parse a small body strictly, and set an event or queue an item. Requests for unknown or finished
+waits are counted and logged once a minute, not one line each.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import unquote
 
-from aiohttp import web
-
+from airflow_provider_vimmerse.triggers.http_server import Request, SmallHttpServer
 from airflow_provider_vimmerse.webhooks import (
     MAX_BODY_BYTES,
     PATH_PREFIX,
@@ -32,6 +35,11 @@ from airflow_provider_vimmerse.webhooks import (
 BURST_WINDOW = 0.1
 #: At most one confirming GET per wait this often, however many webhooks arrive.
 MIN_CONFIRM_SPACING = 1.0
+
+#: ``GET`` here answers 200 while the listener is up (for a load balancer's health check).
+HEALTH_PATH = PATH_PREFIX + "/health"
+#: How often the count of webhooks for unknown or finished waits is logged.
+UNKNOWN_REPORT_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -91,27 +99,23 @@ def _settle(waiter: asyncio.Future[bool]) -> None:
 
 
 class WebhookListener:
-    """One aiohttp server; routes each webhook to the registration its token names."""
+    """One small HTTP server; routes each webhook to the registrations its token names."""
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
         self._routes: dict[str, list[_Route]] = {}
-        self._runner: web.AppRunner | None = None
+        self._server = SmallHttpServer(host, port, self._handle, max_body=MAX_BODY_BYTES)
+        self._unknown = 0
+        self._unknown_since = time.monotonic()
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=MAX_BODY_BYTES)
-        app.router.add_post(PATH_PREFIX + "/{wait_id}/{secret}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
-        await site.start()
+        await self._server.start()
         log.info("Vimmerse webhook listener on %s:%d", self.host, self.port)
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-            log.info("Vimmerse webhook listener on %s:%d stopped", self.host, self.port)
+        await self._server.stop()
+        self._report_unknown(force=True)
+        log.info("Vimmerse webhook listener on %s:%d stopped", self.host, self.port)
 
     def register(self, token: WebhookToken, callback: Callable[[dict[str, str]], None]) -> _Route:
         """
@@ -130,25 +134,41 @@ class WebhookListener:
         if not routes:
             self._routes.pop(token.wait_id, None)
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        wait_id, secret = request.match_info["wait_id"], request.match_info["secret"]
-        given = secret.encode()
+    async def _handle(self, request: Request) -> tuple[int, str]:
+        if request.path == HEALTH_PATH:
+            return (200, "ok") if request.method in ("GET", "HEAD") else (405, "GET only")
+        wait_id, _, secret = request.path.removeprefix(PATH_PREFIX + "/").partition("/")
+        if not request.path.startswith(PATH_PREFIX + "/") or not secret or "/" in secret:
+            return 404, "not found"
+        if request.method != "POST":
+            return 405, "POST only"
+        given = unquote(secret).encode()
         # compare_digest runs in constant time for the secret; an unknown id costs the same work.
         # One wait id may carry several secrets (two connections' event streams of the same name).
         routes = [r for r in self._routes.get(wait_id) or [_UNKNOWN] if hmac.compare_digest(r.secret, given)]
         if not routes or routes[0] is _UNKNOWN:
-            log.warning("Webhook for an unknown or finished wait (%s...) answered 404.", wait_id[:8])
-            return web.Response(status=404)
+            self._unknown += 1
+            self._report_unknown()
+            return 404, "no such wait"
         try:
-            payload = parse_payload(await request.read())
-        except web.HTTPRequestEntityTooLarge:
-            return web.Response(status=413, text=f"the body is over {MAX_BODY_BYTES} bytes")
+            payload = parse_payload(request.body)
         except WebhookPayloadError as err:
             log.warning("Malformed webhook for wait %s...: %s", wait_id[:8], err)
-            return web.Response(status=400, text=str(err))
+            return 400, str(err)
         for route in routes:
             route.callback(payload)
-        return web.Response(status=204)
+        return 204, ""
+
+    def _report_unknown(self, force: bool = False) -> None:
+        """One line per interval for webhooks to unknown or finished waits (a flood must not flood the log)."""
+        now = time.monotonic()
+        if self._unknown and (force or now - self._unknown_since >= UNKNOWN_REPORT_SECONDS):
+            log.warning(
+                "%d webhook(s) for unknown or finished waits answered 404 in the last %.0f s.",
+                self._unknown,
+                now - self._unknown_since,
+            )
+            self._unknown, self._unknown_since = 0, now
 
 
 _listeners: dict[tuple[str, int], tuple[WebhookListener, int]] = {}
