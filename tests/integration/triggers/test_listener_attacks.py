@@ -96,13 +96,12 @@ async def test_a_real_webhook_wakes_its_wait_during_an_attack(monkeypatch, bind,
 
 async def test_the_health_route_and_oversized_answers(bind):
     host, port = bind
-    async with listener_module.listening(bind):
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://{host}:{port}/vimmerse/webhook/health") as answer:
-                assert answer.status == 200
-            async with session.post(f"http://{host}:{port}/vimmerse/webhook/x/y", data=b"x" * 5000) as answer:
-                assert answer.status == 413
-            headers = {"X-Pad": "a" * 9000}
-            with contextlib.suppress(aiohttp.ClientError):
-                async with session.post(f"http://{host}:{port}/vimmerse/webhook/x/y", headers=headers) as answer:
-                    assert answer.status == 431
+    async with listener_module.listening(bind), aiohttp.ClientSession() as session:
+        async with session.get(f"http://{host}:{port}/vimmerse/webhook/health") as answer:
+            assert answer.status == 200
+        async with session.post(f"http://{host}:{port}/vimmerse/webhook/x/y", data=b"x" * 5000) as answer:
+            assert answer.status == 413
+        headers = {"X-Pad": "a" * 9000}
+        with contextlib.suppress(aiohttp.ClientError):
+            async with session.post(f"http://{host}:{port}/vimmerse/webhook/x/y", headers=headers) as answer:
+                assert answer.status == 431
