@@ -82,9 +82,9 @@ async def test_a_real_webhook_wakes_its_wait_during_an_attack(monkeypatch, bind,
         assert listener._server.open_connections <= http_server.MAX_CONNECTIONS
         # The service finishes the story and calls: the wait wakes, whatever the attackers hold.
         api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
-        async with aiohttp.ClientSession() as session:
-            async with session.post(token.url(f"http://{host}:{port}"), data=SUCCESS) as answer:
-                assert answer.status == 204
+        url = token.url(f"http://{host}:{port}")
+        async with aiohttp.ClientSession() as session, session.post(url, data=SUCCESS) as answer:
+            assert answer.status == 204
         assert (await asyncio.wait_for(waiting, 10))["status"] == "success"
         # Every incomplete request is closed within the request timeout (or was evicted before).
         await asyncio.sleep(http_server.REQUEST_TIMEOUT + 0.5)
