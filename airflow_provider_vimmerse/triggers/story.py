@@ -221,6 +221,35 @@ class VimmerseStoryTrigger(BaseTrigger):
 #: Statuses a webhook event reports by default: the story is finished.
 FINISHED = ("success", "fail")
 _REMEMBERED_STORIES = 10_000
+#: An event stream confirms at most this many webhooks a second (one GET each), however many arrive.
+CONFIRMATIONS_PER_SECOND = 10.0
+#: Story ids waiting to be confirmed, per stream; beyond it the oldest are dropped.
+MAX_PENDING = 10_000
+
+
+class _Pending:
+    """
+    Webhooks waiting to be confirmed, one entry per story, newest first: a real webhook that
+    arrives during a flood of made-up ids is confirmed next, not after the flood.
+    """
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._ready = asyncio.Event()
+        self.last_get = 0.0
+
+    def add(self, payload: dict[str, str]) -> None:
+        self._items.pop(payload["batch_id"], None)
+        self._items[payload["batch_id"]] = payload["status"]
+        if len(self._items) > MAX_PENDING:
+            self._items.popitem(last=False)
+        self._ready.set()
+
+    async def next(self) -> tuple[str, str]:
+        while not self._items:
+            self._ready.clear()
+            await self._ready.wait()
+        return self._items.popitem(last=True)
 
 
 class VimmerseStoryEventTrigger(BaseEventTrigger):
@@ -238,6 +267,14 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
     :param name: names this event stream (part of its URL); several watchers may use different names.
     :param vimmerse_conn_id: the ``vimmerse`` connection (its API key confirms webhooks and derives the URL).
     :param statuses: the story statuses that fire an event (default ``success`` and ``fail``).
+    :param verify_webhook_url: fire only for a story that the API shows was created with this
+        stream's URL (its ``webhook_url``), so a story made for another stream never fires here.
+        Set False if your service's story answers do not show ``webhook_url``.
+
+    Confirmations are limited to :data:`CONFIRMATIONS_PER_SECOND` ``GET`` s a second per stream and
+    taken newest first, so a flood of made-up story ids costs a bounded number of requests and
+    does not hold back a real webhook. Events are at least once: the stories already fired are
+    remembered in memory only, so a webhook replayed after a triggerer restart fires again.
     """
 
     def __init__(
@@ -245,6 +282,7 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
         name: str = "default",
         vimmerse_conn_id: str = VimmerseAsyncHook.default_conn_name,
         statuses: tuple[str, ...] | list[str] = FINISHED,
+        verify_webhook_url: bool = True,
     ) -> None:
         super().__init__()
         if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", name):
@@ -252,50 +290,69 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
         self.name = name
         self.vimmerse_conn_id = vimmerse_conn_id
         self.statuses = tuple(statuses)
+        self.verify_webhook_url = verify_webhook_url
+
+    def _sent_here(self, story: VimmerseStory, token: WebhookToken) -> bool:
+        """Whether the story was created with this stream's URL, as far as the API shows it."""
+        if not self.verify_webhook_url:
+            return True
+        submitted = story.raw.get("submit_params")
+        shown = [story.raw.get("webhook_url"), submitted.get("webhook_url") if isinstance(submitted, dict) else None]
+        suffix = f"/{token.wait_id}/{token.secret}"
+        if any(isinstance(url, str) and url.rstrip("/").endswith(suffix) for url in shown):
+            return True
+        self.log.warning(
+            "Story %s was not created with event stream %r's webhook_url: no event (verify_webhook_url=True).",
+            story.id,
+            self.name,
+        )
+        return False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             f"{type(self).__module__}.{type(self).__qualname__}",
-            {"name": self.name, "vimmerse_conn_id": self.vimmerse_conn_id, "statuses": list(self.statuses)},
+            {
+                "name": self.name,
+                "vimmerse_conn_id": self.vimmerse_conn_id,
+                "statuses": list(self.statuses),
+                "verify_webhook_url": self.verify_webhook_url,
+            },
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
             bind = config.webhook_bind()
         except VimmerseConfigurationError as err:
-            self.log.error("%s Polling story %s every %g s instead.", err, self.story_id, self.poll_interval)
-            yield None
+            self.log.error("VimmerseStoryEventTrigger %r cannot listen: %s", self.name, err)
             return
         if bind is None:
             self.log.error(
                 "VimmerseStoryEventTrigger %r needs the webhook listener: set [vimmerse] webhook_bind.", self.name
             )
             return
-        queue: asyncio.Queue[dict[str, str]] = asyncio.Queue(maxsize=1000)
-
-        def enqueue(payload: dict[str, str]) -> None:
-            if queue.full():
-                self.log.warning("Dropped a webhook: %d are waiting to be confirmed.", queue.qsize())
-            else:
-                queue.put_nowait(payload)
-
+        pending = _Pending()
         fired: OrderedDict[str, str] = OrderedDict()  # story id -> status an event was fired for
         async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, listening(bind) as listener:
             token = WebhookToken.for_events(hook.api_key, self.name).masked()
-            route = listener.register(token, enqueue)
+            route = listener.register(token, pending.add)
             try:
                 while True:
-                    payload = await queue.get()
-                    story_id = payload["batch_id"]
-                    if fired.get(story_id) == payload["status"]:
+                    story_id, status = await pending.next()
+                    if fired.get(story_id) == status:
                         continue  # a repeated delivery of what already fired: no GET
+                    await asyncio.sleep(max(0.0, pending.last_get + 1 / CONFIRMATIONS_PER_SECOND - time.monotonic()))
+                    pending.last_get = time.monotonic()
                     try:
                         story = await hook.get_story(story_id)
                     except VimmerseError as err:
                         self.log.warning("Webhook for story %s not confirmed: %s", story_id, err)
                         continue
                     status = story.status.value
-                    if status not in self.statuses or fired.get(story_id) == status:
+                    if (
+                        status not in self.statuses
+                        or fired.get(story_id) == status
+                        or not self._sent_here(story, token)
+                    ):
                         continue
                     fired[story_id] = status
                     if len(fired) > _REMEMBERED_STORIES:
