@@ -101,6 +101,8 @@ def test_delete_accepts_an_empty_answer(server, hook):
 def test_extra_params_pass_through(server, hook):
     hook.create_elements("s1", extra_params={"brand_new": "fr"})
     assert server.requests[0].json == {"brand_new": "fr"}
+    hook.create_elements("s1", extra_params='{"brand_new": "de"}')  # a templated value renders to JSON text
+    assert server.requests[1].json == {"brand_new": "de"}
 
 
 def test_unknown_model_names_are_sent_with_a_warning(server, hook, caplog):

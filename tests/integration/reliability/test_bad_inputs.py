@@ -20,6 +20,24 @@ BOARD = {"scenes": [{"name": "One", "narrator": "Hello."}]}
 
 # (case, call, field named in the error)
 CLIENT_SIDE = [
+    (
+        "older and newer name together",
+        lambda h: h.idea_to_video("x", motion_type="KlingAI", video_tool="Auto"),
+        "motion_type",
+    ),
+    ("integer of 5000 digits", lambda h: h.idea_to_video("x", scene_count=10**5000), "scene_count"),
+    ("lone surrogate", lambda h: h.idea_to_video("a fox \ud800 runs"), "idea"),
+    (
+        "storyboard nested 100k deep",
+        lambda h: h.create_elements("s1", storyboard="[" * 100_000 + "]" * 100_000),
+        "storyboard",
+    ),
+    (
+        "templated extra_params that is not an object",
+        lambda h: h.idea_to_video("x", extra_params="[1, 2]"),
+        "extra_params",
+    ),
+    ("v2 with local image files", lambda h: h.create_storyboard("x", image_files=["/etc/hostname"]), "image_files"),
     ("empty idea", lambda h: h.idea_to_video(""), "idea"),
     ("whitespace idea", lambda h: h.idea_to_video(" \t\n "), "idea"),
     ("huge idea", lambda h: h.idea_to_video("x" * 100_000), "idea"),

@@ -280,3 +280,25 @@ def test_no_webhook_url_without_a_public_url(monkeypatch):
     hook = FakeHook()
     _operator(hook, deferrable=True)._reattach_or_submit({"task_state_store": FakeStore()})
     assert hook.created[0].get("webhook_url") is None
+
+
+def test_a_reattached_retry_keeps_the_first_tries_deadline():
+    first_try = time.time() - 500
+    store = _recorded("old", created=first_try)
+    store.values[STATE_KEY]["deadline"] = first_try + 600  # timeout=600 on the first try
+    op = _operator(FakeHook({"old": _story("old", "processing")}), timeout=600)
+    op._reattach_or_submit({"task_state_store": store})
+    assert op._deadline == pytest.approx(first_try + 600)  # 100 s left, not a fresh 600
+    # A record written before the deadline was kept: derived from when the story was created.
+    older = _recorded("old", created=first_try)
+    op = _operator(FakeHook({"old": _story("old", "processing")}), timeout=600)
+    op._reattach_or_submit({"task_state_store": older})
+    assert op._deadline == pytest.approx(first_try + 600)
+
+
+def test_a_new_story_records_its_deadline():
+    hook, store = FakeHook(), FakeStore()
+    before = time.time()
+    op = _operator(hook, timeout=60)
+    op._reattach_or_submit({"task_state_store": store})
+    assert before + 60 <= store.values[STATE_KEY]["deadline"] <= time.time() + 60
