@@ -258,15 +258,17 @@ def error_for_status(
     Build the typed error for an error answer; the body is summarised, never echoed in full.
 
     :param secret: removed from everything taken from the body (a gateway page may echo the
-        request's headers). Bodies of 401 and 403 are not quoted at all.
+        request's headers). Bodies of 401 and 403 are not quoted at all: only their machine code
+        (an upper-case word such as ``UNAUTHORIZED``) is kept.
     """
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    text = "" if status in (401, 403) else redact(text, secret)
+    text = redact(body.decode("utf-8", "replace") if isinstance(body, bytes) else body, secret)
     try:
         payload = json.loads(text)
     except (ValueError, RecursionError):
         payload = None
     code, prose, detail = _error_fields(payload)
+    if status in (401, 403):
+        text, payload, prose, detail = "", {}, "", []
     cls = _STATUS_ERRORS.get(status, VimmerseServerError if status >= 500 else VimmerseApiError)
     reason = _describe_detail(detail) or ": ".join(dict.fromkeys(filter(None, (code, prose))))
     if not reason and payload is None:

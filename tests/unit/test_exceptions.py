@@ -29,7 +29,7 @@ from airflow_provider_vimmerse.exceptions import error_for_status, parse_retry_a
 def test_every_status_maps_to_its_error(status, cls):
     error = error_for_status(status, b'{"message": "CODE"}', method="GET", path="/story/x")
     assert type(error) is cls and error.status_code == status
-    assert error.code == (None if status in (401, 403) else "CODE")  # 401/403 bodies are not read at all
+    assert error.code == "CODE"  # of 401/403 bodies, only the machine code is read
     assert "GET /story/x" in str(error) and str(status) in str(error)
 
 
@@ -84,7 +84,10 @@ def test_the_key_is_redacted_from_what_the_answer_says():
 @pytest.mark.parametrize("status", [401, 403])
 def test_401_and_403_bodies_are_not_quoted(status):
     error = error_for_status(status, b'{"message": "denied for key vmk-SECRET-2"}', method="GET", path="/story/x")
-    assert "vmk" not in str(error) and "Check the connection's API key" in str(error)
+    assert "vmk" not in str(error) and "Check the connection's API key" in str(error) and error.code is None
+    body = b'{"message": "Invalid API key vmk-SECRET-2", "code": "UNAUTHORIZED"}'
+    error = error_for_status(status, body, method="GET", path="/v2/story/x", secret="vmk-SECRET-2")
+    assert error.code == "UNAUTHORIZED" and "vmk" not in str(error) and "Invalid API key" not in str(error)
 
 
 def test_422_detail_names_the_field():
