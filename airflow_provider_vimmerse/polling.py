@@ -157,6 +157,22 @@ def decide(
     return Decision(None, state, sleep=pause, story=story, progress_changed=changed)
 
 
+def polling_floor(log: Any, name: str, seconds: Any) -> float:
+    """
+    ``seconds`` (a number or ``timedelta``), raised to :data:`MIN_POLL_INTERVAL` with a warning:
+    a wait never polls faster than once a second, however it was started.
+
+    :raises VimmerseInvalidParameterError: for a value that is not a finite number.
+    """
+    from airflow_provider_vimmerse import validation as v
+
+    value = v.number(name, seconds)
+    if value < MIN_POLL_INTERVAL:
+        log.warning("%s=%g is below the floor: polling every %g s instead.", name, value, MIN_POLL_INTERVAL)
+        return MIN_POLL_INTERVAL
+    return value
+
+
 def log_progress(log: Any, story_id: str, decision: Decision, note: str = "") -> None:
     """
     One line when a poll saw a new status or progress: INFO while it runs, WARNING (with the

@@ -54,13 +54,13 @@ from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, stor
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
-    MIN_POLL_INTERVAL,
     POLL_ERRORS,
     PollState,
     decide,
     error_for_event,
     event,
     log_progress,
+    polling_floor,
 )
 
 if TYPE_CHECKING:
@@ -435,7 +435,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
 
         When to stop is :func:`~airflow_provider_vimmerse.polling.decide`'s call, as for the trigger and sensor.
 
-        :param poll_interval: seconds between polls.
+        :param poll_interval: seconds between polls, at least 1 (a smaller value polls every second).
         :param timeout: seconds to wait at most (``None``: no limit).
         :param max_poll_errors: consecutive failed polls tolerated (each after the request's own retries).
         :param needs_video: done only once the story has a ``video_url``, not at ``success`` alone.
@@ -446,9 +446,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         :raises VimmerseWaitTimeoutError: the deadline passed; the story is left running.
         :raises VimmersePollingError: polling kept failing; the story may still be running.
         :raises VimmerseNoVideoError: ``success`` without a ``video_url`` for longer than the grace period.
-        :raises VimmerseInvalidParameterError: ``poll_interval`` under 1 s, before any request.
         """
-        poll_interval = v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
+        poll_interval = polling_floor(self.log, "poll_interval", poll_interval)
         deadline = None if timeout is None else time.monotonic() + timeout
         state = PollState()
         while True:

@@ -17,7 +17,6 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from airflow_provider_vimmerse import config
-from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.exceptions import (
     VimmerseConfigurationError,
     VimmerseError,
@@ -28,13 +27,13 @@ from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
-    MIN_POLL_INTERVAL,
     POLL_ERRORS,
     PollState,
     decide,
     error_event,
     event,
     log_progress,
+    polling_floor,
 )
 from airflow_provider_vimmerse.triggers.listener import WebhookSignal, listening
 from airflow_provider_vimmerse.webhooks import WebhookToken
@@ -87,7 +86,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         self.end_time = end_time
         self.vimmerse_conn_id = vimmerse_conn_id
         # The operators' floor, wherever a wait is driven: a zero interval would poll without pause.
-        self.poll_interval = v.number("poll_interval", poll_interval, minimum=MIN_POLL_INTERVAL)
+        self.poll_interval = polling_floor(self.log, "poll_interval", poll_interval)
         self.max_poll_errors = max_poll_errors
         self.needs_video = needs_video
         self.not_found_grace = not_found_grace
@@ -95,7 +94,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         self.fallback_poll_interval = (
             None
             if fallback_poll_interval is None
-            else v.number("fallback_poll_interval", fallback_poll_interval, minimum=MIN_POLL_INTERVAL)
+            else polling_floor(self.log, "fallback_poll_interval", fallback_poll_interval)
         )
 
     def serialize(self) -> tuple[str, dict[str, Any]]:

@@ -138,18 +138,21 @@ async def test_success_that_never_gets_a_video_ends_after_the_grace(monkeypatch)
     assert len(server.requests) >= 3
 
 
-@pytest.mark.parametrize("interval", [0, 0.5, -1])
-def test_no_wait_polls_faster_than_once_a_second(interval, monkeypatch):
-    from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
+@pytest.mark.parametrize("interval", [0, 0.25])
+async def test_no_wait_polls_faster_than_once_a_second(interval, monkeypatch):
+    from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseWaitTimeoutError
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
     from airflow_provider_vimmerse.sensors.story import VimmerseStorySensor
 
     with RecordingServer() as server:
         set_connection(monkeypatch, server.url)
-        with pytest.raises(VimmerseInvalidParameterError, match=r"poll_interval.*>= 1"):
-            VimmerseStoryTrigger("s1", end_time=None, poll_interval=interval)
-        with pytest.raises(VimmerseInvalidParameterError, match=r"poll_interval.*>= 1"):
-            VimmerseHook().wait_for_story("s1", poll_interval=interval)
+        server.default = Reply(body=story_body("s1", "processing"))
+        (event,) = await _events(VimmerseStoryTrigger("s1", end_time=time.time() + 2.5, poll_interval=interval))
+        assert event["status"] == "timeout" and len(server.requests) <= 4  # not ~1,000 a second
+        server.requests.clear()
+        with pytest.raises(VimmerseWaitTimeoutError):
+            await asyncio.to_thread(VimmerseHook().wait_for_story, "s1", poll_interval=interval, timeout=2.5)
+        assert len(server.requests) <= 4
+        # A sensor is checked like the operators, when the DAG is parsed.
         with pytest.raises(VimmerseInvalidParameterError, match=r"poke_interval.*>= 1"):
             VimmerseStorySensor(task_id="wait", story_id="s1", poke_interval=interval, deferrable=True)
-        assert server.requests == []
