@@ -105,9 +105,12 @@ class VimmerseStoryOperator(BaseOperator):
         pay for a fresh story every try.
     :param max_poll_errors: consecutive failed status polls tolerated before giving up.
     :param extra_params: parameters this provider does not know yet, sent as given.
+    :param max_credits: the most this task may spend (templated): when the published pricing
+        estimates more, or cannot estimate the step, the task fails before anything is sent
+        (see :func:`~airflow_provider_vimmerse.credits.estimate_credits`). Unset: no cap.
     """
 
-    template_fields: Sequence[str] = ("vimmerse_conn_id", "extra_params")
+    template_fields: Sequence[str] = ("vimmerse_conn_id", "extra_params", "max_credits")
     template_fields_renderers = {"extra_params": "json", "storyboard": "json", "idea": "md", "elements": "json"}
     operator_extra_links = (VimmerseVideoLink(), VimmerseStoryLink())
     ui_color = "#f0e6ff"
@@ -144,6 +147,7 @@ class VimmerseStoryOperator(BaseOperator):
         reattach_on_retry: bool = True,
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         extra_params: Mapping[str, Any] | None = None,
+        max_credits: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         endpoint = type(self).endpoint
@@ -167,6 +171,7 @@ class VimmerseStoryOperator(BaseOperator):
         if extra_params is not None and not isinstance(extra_params, (Mapping, str)):
             raise v.VimmerseInvalidParameterError("extra_params", extra_params, "a mapping of JSON values")
         self.extra_params = extra_params
+        self.max_credits = max_credits
 
     @cached_property
     def hook(self) -> VimmerseHook:
@@ -332,6 +337,9 @@ class VimmerseStoryOperator(BaseOperator):
                     else None
                 )
                 return story
+        from airflow_provider_vimmerse.credits import check_credit_cap
+
+        check_credit_cap(self.endpoint.name, self.api_arguments(), self.max_credits)
         token, self._webhook_url = self._new_webhook()
         self._webhook = token
         story = self.submit(self.hook)
@@ -431,12 +439,17 @@ class VimmerseStoryOperator(BaseOperator):
             if story.created_at and story.updated_at
             else ""
         )
+        from airflow_provider_vimmerse.credits import check_credit_cap
+
+        # The bill: what the published pricing said next to what the story used.
+        estimate = check_credit_cap(self.endpoint.name, self.api_arguments(), None)
         self.log.info(
-            "Story %s finished: %s, video %s, %s credits used%s.",
+            "Story %s finished: %s, video %s, %s credits used (estimated: %s)%s.",
             story.id,
             story.status.value,
             story.video_url or "none",
             story.used_credits,
+            "unknown" if estimate is None else estimate,
             took,
         )
         store = self._state_store(context)
@@ -452,7 +465,7 @@ class VimmerseStoryOperator(BaseOperator):
                 len(story.failed_medias),
                 [m.get("message") or m.get("item") for m in story.failed_medias],
             )
-        return story.summary()
+        return {**story.summary(), "estimated_credits": estimate}
 
 
 class VimmerseIdeaToVideoOperator(VimmerseStoryOperator):

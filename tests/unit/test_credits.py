@@ -1,0 +1,67 @@
+"""Estimating a story's price from the published pricing, and the per-task cap: pure logic."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_vimmerse.credits import RATES, check_credit_cap, estimate_credits
+from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseNotRetriedError
+
+
+@pytest.mark.parametrize(
+    ("arguments", "credits"),
+    [
+        ({"video_tool": "Vidu", "scene_count": 3}, 75),
+        ({"video_tool": "Auto", "scene_count": 3}, 150),
+        ({"video_tool": "AutoT1", "scene_count": 5, "audio_option": {"native_audio": True}}, 250),
+    ],
+    ids=["vidu-3x5", "auto-3x5", "autot1-5x5-native-audio"],
+)
+def test_the_services_worked_examples(arguments, credits):
+    assert estimate_credits("idea_to_video", **arguments) == credits
+
+
+def test_unset_arguments_take_the_services_defaults():
+    assert estimate_credits("idea_to_video") == RATES["Auto"] * 3 * 5
+    assert estimate_credits("url_to_video", url="https://shop.example/p", scene_duration=10) == 10 * 3 * 10
+
+
+def test_images_count_scenes_and_videos_count_the_storyboard():
+    assert estimate_credits("images_to_video", image_urls=["https://a/1.png", "https://a/2.png"]) == 100
+    board = {"scenes": [{"name": "a"}, {"name": "b"}]}
+    assert estimate_credits("create_videos", storyboard=board, motion_type="KlingAI", duration=2) == 40
+    assert estimate_credits("create_videos", storyboard=board, native_audio=True) == 200
+
+
+def test_narration_and_music_alone_do_not_double_the_price():
+    option = {"has_narration": True, "has_bg_music": True}
+    assert estimate_credits("idea_to_video", audio_option=option) == estimate_credits("idea_to_video")
+
+
+@pytest.mark.parametrize(
+    ("step", "arguments"),
+    [
+        ("idea_to_video", {"video_tool": "Sora"}),
+        ("create_storyboard", {"idea": "x"}),
+        ("create_scenes", {}),
+        ("create_videos", {}),  # without its storyboard, the scene count is unknown
+        ("create_videos", {"storyboard": {"scenes": [{}]}, "motion_type": "SoraPro"}),
+    ],
+)
+def test_unknown_prices_are_none_never_zero(step, arguments):
+    assert estimate_credits(step, **arguments) is None
+
+
+def test_the_older_names_of_the_automatic_modes_count():
+    assert estimate_credits("idea_to_video", motion_type="Vidu", duration=10, scene_count=1) == 50
+
+
+def test_the_cap_refuses_an_estimate_above_it_or_unknown():
+    assert check_credit_cap("idea_to_video", {"idea": "x", "video_tool": "Vidu"}, 75) == 75
+    assert check_credit_cap("idea_to_video", {"idea": "x", "video_tool": "Vidu"}, None) == 75
+    with pytest.raises(VimmerseNotRetriedError, match=r"estimated at 150 credits, and max_credits is 100"):
+        check_credit_cap("idea_to_video", {"idea": "x"}, 100)
+    with pytest.raises(VimmerseNotRetriedError, match="cannot be estimated"):
+        check_credit_cap("create_scenes", {}, 1000)
+    with pytest.raises(VimmerseInvalidParameterError, match="max_credits"):
+        check_credit_cap("idea_to_video", {"idea": "x"}, "lots")
