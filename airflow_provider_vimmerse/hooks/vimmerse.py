@@ -22,10 +22,12 @@ What stays ours, and why:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -131,6 +133,18 @@ def _documented(endpoint: api.Endpoint) -> Callable[[Callable[..., Any]], Callab
         return method
 
     return decorate
+
+
+def _iso_day(name: str, value: Any) -> str:
+    """A day as ``YYYY-MM-DD`` from a ``date``/``datetime`` or its ISO text."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise VimmerseInvalidParameterError(name, value, "a date, or YYYY-MM-DD text") from None
 
 
 class _VimmerseConnection:
@@ -369,6 +383,28 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
     def delete_story(self, story_id: str) -> None:
         """Delete a story (``DELETE /v2/story/{id}``, or ``/story/{id}`` on Legacy). Paid work is gone for good."""
         self._request("DELETE", self._story_path(f"/story/{v.story_id(story_id)}"))
+
+    def customer_statistics(self, start: date | str, end: date | str) -> list[dict[str, Any]]:
+        """
+        Daily usage from ``start`` to ``end`` (``GET /customer-statistics/{start}/{end}``; dates, or
+        ``YYYY-MM-DD`` text). The service shows a day once it is over: today is not in the answer yet.
+
+        :return: the days the service reports, as it reports them (e.g. ``date``, ``used_credits``).
+        :raises VimmerseInvalidParameterError: for a date that is not one, before anything is sent.
+        """
+        days = [_iso_day(name, value) for name, value in (("start", start), ("end", end))]
+        if days[0] > days[1]:
+            raise VimmerseInvalidParameterError("end", end, f"a day on or after start ({days[0]})")
+        path = f"/customer-statistics/{days[0]}/{days[1]}"
+        raw = self._request("GET", path)
+        try:
+            answer = json.loads(raw)
+        except (ValueError, RecursionError):
+            raise VimmerseResponseError(f"GET {path} answered 2xx with a body that is not JSON.") from None
+        days_reported = answer.get("data") if isinstance(answer, dict) else answer  # wrapped or flat
+        if not isinstance(days_reported, list):
+            raise VimmerseResponseError(f"GET {path} answered 2xx without a list of days.")
+        return days_reported
 
     def health(self) -> Any:
         """Return the body of ``GET /health`` (the service is up when this does not raise)."""

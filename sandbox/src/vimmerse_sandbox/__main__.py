@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LIST",
         help="the Story API versions to serve, comma-separated: v2 (/v2/story/...), legacy (/story/...); default both",
     )
+    parser.add_argument(
+        "--statistics-include-today",
+        action="store_true",
+        help="let /customer-statistics show today's usage (the service shows a day once it is over)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no log line per request (warnings and errors only)")
     parser.add_argument("--url-file", type=Path, help="write the server's URL to this file once it listens")
     parser.add_argument(
@@ -103,6 +108,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> None:
         static_dir=args.static_dir,
         allow_private_fetch=args.allow_private_fetch,
         api_versions=args.api_versions,
+        statistics_include_today=args.statistics_include_today,
     )
     server = SandboxServer(config, host=args.host, port=args.port, faults=[json.loads(f) for f in args.fault])
     if args.url_file:

@@ -9,6 +9,7 @@ for 422; v2 answers ``{"message": prose, "code": CODE}`` for every error, 422 in
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Annotated, Any
 
@@ -75,6 +76,13 @@ def create_app(state: SandboxState) -> FastAPI:
     @app.get("/health")
     def health() -> dict[str, Any]:
         return {"data": {"status": "ok"}}
+
+    @app.get("/customer-statistics/{start_time}/{end_time}", dependencies=[Depends(require_key)])
+    def customer_statistics(start_time: datetime.date, end_time: datetime.date) -> list[dict[str, Any]]:
+        # Like the service, today's usage is not available until the day is over (unless told otherwise).
+        return state.store.daily_usage(
+            start_time.isoformat(), end_time.isoformat(), include_today=config.statistics_include_today
+        )
 
     auth = [Depends(require_key)]
     if "v2" in config.api_versions:

@@ -45,8 +45,27 @@ ELEMENT_KEYS = ("characters", "environments", "objects")
 MUSIC_SECONDS = 20.0
 
 
-def cost(kind: str, scene_count: int) -> int:
-    """Credits a job costs: one per storyboard or concat, two for elements, per scene for the rest."""
+#: The service's published price of video generation, in credits per second of a scene, by video
+#: tool (its reference, read 2026-11-30). Its table lists Vidu as standard (10) but its worked
+#: example charges 75 for 3 Vidu scenes of 5 s: the example is followed.
+PUBLISHED_RATES = {
+    "Auto": 10, "KlingAI": 10, "Seedance": 10, "Pixverse": 10, "VeoFast": 10,
+    "Vidu": 5, "AutoT1": 5, "PVideo": 5, "VeoLite": 5,
+}  # fmt: skip
+AUTO_MODES = ("idea2video", "url2video", "images2video")
+
+
+def cost(kind: str, scene_count: int, params: dict[str, Any] | None = None) -> int:
+    """
+    Credits a job costs. Video generation at the published rate: rate x scenes x seconds per
+    scene, doubled with native audio (the automatic modes, and the videos step with a priced
+    motion type). Anything else: one per storyboard or concat, two for elements, one per scene.
+    """
+    params = params or {}
+    tool = params.get("video_tool") if kind in AUTO_MODES else params.get("motion_type")
+    if (kind in AUTO_MODES or kind == "videos") and tool in PUBLISHED_RATES:
+        native = 2 if params.get("native_audio") else 1
+        return PUBLISHED_RATES[tool] * scene_count * int(params.get("duration") or 5) * native
     per_stage = {"storyboard": 1, "elements": 2, "scenes": scene_count, "videos": 2 * scene_count, "concat": 1}
     return sum(per_stage[stage] for stage in STAGES[kind])
 
@@ -68,6 +87,7 @@ class SandboxConfig:
     :param static_dir: a folder served as-is under ``/static/`` (e.g. your own images for a story).
     :param allow_private_fetch: let caller URLs (assets, pages, webhooks) reach private and link-local addresses.
     :param api_versions: the Story API versions served: ``v2`` (``/v2/story/...``) and/or ``legacy`` (``/story/...``).
+    :param statistics_include_today: ``/customer-statistics`` shows today too (the service waits for the day to end).
     """
 
     data_dir: Path
@@ -80,6 +100,7 @@ class SandboxConfig:
     static_dir: Path | None = None
     allow_private_fetch: bool = False
     api_versions: tuple[str, ...] = API_VERSIONS
+    statistics_include_today: bool = False
 
 
 class Stats:

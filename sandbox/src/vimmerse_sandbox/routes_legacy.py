@@ -112,6 +112,7 @@ def legacy_router(service: StoryService, dependencies: list[Any]) -> APIRouter:
             duration=duration,
             loop=loop,
             webhook_url=webhook_url,
+            native_audio=native_audio,
         )
         return {"data": story}
 

@@ -66,6 +66,7 @@ def v2_router(service: StoryService, dependencies: list[Any]) -> APIRouter:
             duration=body.duration,
             loop=body.loop,
             webhook_url=body.webhook_url,
+            native_audio=body.native_audio,
         )
 
     @router.post("/story/{story_id}/concat")

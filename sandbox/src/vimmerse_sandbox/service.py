@@ -92,7 +92,7 @@ class StoryService:
         story.update(status="new", progress_percentage=0, message="", updated_at=now())
         if not new:
             story["video_url"] = "" if kind in ("videos", "concat") else story.get("video_url", "")
-        charged = self.store.charge(cost(kind, scenes), story, {"kind": kind, "params": params}, new=new)
+        charged = self.store.charge(cost(kind, scenes, params), story, {"kind": kind, "params": params}, new=new)
         if charged == "busy":
             raise ApiError(400, "BAD_REQUEST", "The story is still processing a previous request")
         if charged == "credit":
@@ -148,6 +148,7 @@ class StoryService:
         self.check_webhook(body.webhook_url)
         params = {
             "scene_count": count,
+            "video_tool": body.video_tool,
             "aspect_ratio": body.aspect_ratio,
             "duration": body.scene_duration,
             "loop": 1,
@@ -278,6 +279,7 @@ class StoryService:
         duration: int,
         loop: int,
         webhook_url: str | None,
+        native_audio: bool = False,
     ) -> dict[str, Any]:
         story = self._step_story(story_id, storyboard)
         if title:
@@ -294,6 +296,7 @@ class StoryService:
             **audio(story.get("audio_option")),
             "language": story.get("language", "English"),
         }
+        params["native_audio"] = params["native_audio"] or native_audio
         return self._start(story, "videos", params, new=False)
 
     def concat(self, story_id: str, *, concat_video_urls: list[str], audio_urls: list[str]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""SQLite persistence for sandbox stories, their pending work, and the credit balance."""
+"""SQLite persistence for sandbox stories, their pending work, the credit balance and the ledger of charges."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ USER_FIELDS = ("title", "description", "visibility_status", "webhook_url")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, data TEXT NOT NULL, job TEXT);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (day TEXT NOT NULL, story_id TEXT NOT NULL, credits INTEGER NOT NULL);
 """
 
 
@@ -75,6 +77,8 @@ class Store:
             if balance < cost:
                 return "credit"
             db.execute("UPDATE meta SET value = value - ? WHERE key = 'credits'", (cost,))
+            day = datetime.now(timezone.utc).date().isoformat()
+            db.execute("INSERT INTO ledger VALUES (?, ?, ?)", (day, story["id"], cost))
             if new:
                 db.execute("UPDATE meta SET value = value + 1 WHERE key = 'stories_created'")
             story["used_credits"] = int(story.get("used_credits") or 0) + cost
@@ -83,6 +87,21 @@ class Store:
                 (story["id"], json.dumps(story), json.dumps(job) if job else None),
             )
             return "ok"
+
+    def daily_usage(self, start: str, end: str, *, include_today: bool) -> list[dict[str, Any]]:
+        """Credits charged and stories charged per day from ``start`` to ``end`` (ISO dates, inclusive)."""
+        today = datetime.now(timezone.utc).date().isoformat()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT day, SUM(credits), COUNT(DISTINCT story_id) FROM ledger WHERE day BETWEEN ? AND ? "
+                "GROUP BY day ORDER BY day",
+                (start, end),
+            ).fetchall()
+        return [
+            {"date": day, "used_credits": int(credits), "stories": int(stories)}
+            for day, credits, stories in rows
+            if include_today or day != today
+        ]
 
     def get(self, story_id: str) -> dict[str, Any] | None:
         with self._lock:
