@@ -51,12 +51,21 @@ def value_lists() -> str:
     return "\n".join(lines)
 
 
+def pricing_table() -> str:
+    from airflow_provider_vimmerse.credits import PRICING_READ_ON, RATES
+
+    lines = [f"Read {PRICING_READ_ON}.", "", "| video tool | credits per second of a scene |", "| --- | --- |"]
+    lines += [f"| `{tool}` | {rate} |" for tool, rate in RATES.items()]
+    return "\n".join(lines)
+
+
 def write_parameter_pages(folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     for name, text in (
         ("parameters.md", parameter_tables()),
         ("aliases.md", alias_table()),
         ("values.md", value_lists()),
+        ("pricing.md", pricing_table()),
     ):
         path = folder / name
         if not path.exists() or path.read_text() != text:

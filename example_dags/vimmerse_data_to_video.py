@@ -4,14 +4,16 @@
 Data-driven production: one product video per row of a catalogue.
 
 1. **read_catalogue** reads the rows of a CSV (a small sample ships in `example_dags/data/`).
-2. **plan_batch** is the **credit budget guard**: it keeps only as many rows as `credit_budget`
-   allows at `credits_per_story` each, before a single credit is spent; the rest are skipped.
+2. **plan_batch** is the **credit budget guard**: it prices each row's request with the service's
+   published pricing (`estimate_credits`) and keeps only as many rows as `credit_budget` covers,
+   before a single credit is spent; the rest are skipped. Each video task also carries its
+   estimate as `max_credits`, so a request that would cost more fails before it is sent.
 3. **create_video** (dynamic task mapping over the planned rows, each turned into an idea by
    `video_request`) creates the videos; at most
    `max_active_tis_per_dagrun` run at once, so a big catalogue does not flood the API.
 4. **download_video** (mapped) streams each MP4 to `<output_base>/catalogue/<run>/<sku>.mp4`.
 5. **write_manifest** writes `manifest.json` and `manifest.csv`: every row with its story id,
-   video path, credits used, or why it was skipped.
+   video path, estimated and used credits, or why it was skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import DAG, ObjectStoragePath, Param, task
 
+from airflow_provider_vimmerse.credits import estimate_credits
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
 from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
 
@@ -36,12 +39,17 @@ def run_folder(params: dict, run_id: str) -> str:
     return f"{params['output_base']}/catalogue/{run_id.replace(':', '_').replace('+', '_')}"
 
 
+#: What every video of the catalogue is made with; the estimate prices exactly this.
+VIDEO_SETTINGS = {"scene_count": 2, "aspect_ratio": "1:1"}
+
+
 def video_request(row: dict) -> dict:
-    """One mapped create_video task's arguments, from one catalogue row."""
-    return {
+    """One mapped create_video task's arguments, from one catalogue row, capped at its estimate."""
+    request = {
         "idea": f"A cheerful promotion video for {row['name']}: {row['tagline']}.",
         "title": f"{row['name']} ({row['sku']})",
     }
+    return {**request, "max_credits": estimate_credits("idea_to_video", **request, **VIDEO_SETTINGS)}
 
 
 # [START howto_operator_vimmerse_data_to_video]
@@ -55,8 +63,7 @@ with DAG(
     default_args={"deferrable": True},
     params={
         "catalogue": Param(CATALOGUE, type="string", description="CSV with sku, name, category, tagline"),
-        "credit_budget": Param(100, type="integer", minimum=0, description="Most credits this run may spend"),
-        "credits_per_story": Param(9, type="integer", minimum=1, description="Expected cost of one video"),
+        "credit_budget": Param(1000, type="integer", minimum=0, description="Most credits this run may spend"),
         "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
@@ -68,22 +75,28 @@ with DAG(
 
     @task
     def plan_batch(rows: list[dict], params=None) -> list[dict]:
-        """The credit budget guard: the rows the budget covers, before a single credit is spent."""
-        affordable = params["credit_budget"] // params["credits_per_story"]
-        if affordable < len(rows):
-            log.info(
-                "Credit budget %s covers %d of %d rows; skipping %d.",
-                params["credit_budget"],
-                affordable,
-                len(rows),
-                len(rows) - affordable,
-            )
-        return rows[:affordable]
+        """The credit budget guard: the rows the budget covers at their estimate, before a credit is spent."""
+        planned, committed = [], 0
+        for row in rows:
+            estimate = video_request(row)["max_credits"]
+            if estimate is None or committed + estimate > params["credit_budget"]:
+                break
+            planned.append(row)
+            committed += estimate
+        log.info(
+            "Credit budget %s covers %d of %d rows (estimated %d credits); skipping %d.",
+            params["credit_budget"],
+            len(planned),
+            len(rows),
+            committed,
+            len(rows) - len(planned),
+        )
+        return planned
 
     rows = read_catalogue()
     planned = plan_batch(rows)
     videos = VimmerseIdeaToVideoOperator.partial(
-        task_id="create_video", scene_count=2, aspect_ratio="1:1", max_active_tis_per_dagrun=2
+        task_id="create_video", max_active_tis_per_dagrun=2, **VIDEO_SETTINGS
     ).expand_kwargs(planned.map(video_request))
 
     @task
@@ -113,6 +126,7 @@ with DAG(
                     "story_id": summary["story_id"],
                     "video": file["path"],
                     "sha256": file["sha256"],
+                    "estimated_credits": summary["estimated_credits"],
                     "used_credits": summary["used_credits"],
                 }
             )
@@ -124,6 +138,7 @@ with DAG(
                     "story_id": "",
                     "video": "",
                     "sha256": "",
+                    "estimated_credits": video_request(row)["max_credits"],
                     "used_credits": 0,
                 }
             )

@@ -162,7 +162,7 @@ def _return_value(world, dag_id: str, task_id: str):
 def test_data_to_video_stops_at_the_credit_guard(world):
     sandbox, _, output = world
     created_before = stats(sandbox)["stories_created"]
-    run_example(world, "vimmerse_data_to_video", credit_budget=18, credits_per_story=9)
+    run_example(world, "vimmerse_data_to_video", credit_budget=250)  # 100 credits a video, by the published pricing
     (manifest_path,) = output.glob("catalogue/*/manifest.json")
     manifest = json.loads(manifest_path.read_text())
     rows = (EXAMPLES / "data" / "products.csv").read_text().strip().splitlines()[1:]
@@ -171,7 +171,9 @@ def test_data_to_video_stops_at_the_credit_guard(world):
     skipped = [entry for entry in manifest if entry["status"].startswith("skipped")]
     assert len(done) == 2 and len(skipped) == 3
     assert stats(sandbox)["stories_created"] - created_before == 2
-    assert sum(entry["used_credits"] for entry in done) <= 18
+    assert sum(entry["used_credits"] for entry in done) <= 250
+    assert all(entry["estimated_credits"] == entry["used_credits"] == 100 for entry in done)
+    assert all(entry["estimated_credits"] == 100 and entry["used_credits"] == 0 for entry in skipped)
     for entry in done:
         _decodes_with_sound(Path(entry["video"]))
     assert (manifest_path.parent / "manifest.csv").read_text().count("\n") == 6
