@@ -15,7 +15,7 @@ import pytest
 from airflow_provider_vimmerse import exceptions as exc
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
-from tests.conftest import SleepRecorder, set_connection
+from tests.conftest import set_connection
 from tests.integration.recording_server import RecordingServer, Reply, story_body
 
 SID = "0b0c1d2e-0000-4000-8000-000000000001"
@@ -126,14 +126,6 @@ def server(monkeypatch, version):
         extra = {} if version == "v2" else {"api_version": "legacy"}  # v2 is what an unset extra means
         set_connection(monkeypatch, srv.url, retry_limit=0, **extra)
         yield srv
-
-
-@pytest.fixture
-def hook():
-    h = VimmerseHook()
-    h._sleep = SleepRecorder()
-    yield h
-    h.close()
 
 
 def _legacy_fields(request, encoding):

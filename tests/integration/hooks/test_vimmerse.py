@@ -39,14 +39,6 @@ def server(monkeypatch):
         yield srv
 
 
-@pytest.fixture
-def hook():
-    h = VimmerseHook()
-    h._sleep = SleepRecorder()
-    yield h
-    h.close()
-
-
 def test_older_names_still_work_and_send_the_new_field(server, hook):
     with pytest.warns(DeprecationWarning, match="'option' is deprecated; use 'image_tool'"):
         hook.idea_to_video("x", option="FluxTurbo", motion_type="KlingAI", duration=10)
