@@ -40,9 +40,7 @@ def test_out_of_credit_is_402_and_nothing_is_created_or_charged(sandbox):
 
 
 def test_customer_statistics_come_from_the_ledger(tmp_path):
-    config = SandboxConfig(
-        data_dir=tmp_path / "data", api_key=API_KEY, speed=TEST_SPEED, statistics_include_today=True
-    )
+    config = SandboxConfig(data_dir=tmp_path / "data", api_key=API_KEY, speed=TEST_SPEED, statistics_include_today=True)
     with SandboxServer(config) as server:
         _create(server, video_tool="Vidu", scene_count=3)
         _create(server, scene_count=1)
