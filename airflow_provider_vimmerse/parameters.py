@@ -159,8 +159,8 @@ class Endpoint:
                 continue
             if param.appends_to is None:
                 wire[param.name] = fields[param.keyword]
-            else:
-                wire[param.appends_to] = f"{wire[param.appends_to]} {fields[param.keyword]}"
+            elif str(fields[param.keyword]).strip():
+                wire[param.appends_to] = f"{wire[param.appends_to]} {str(fields[param.keyword]).strip()}"
         return self._with_extra(wire, extra_params)
 
     def _with_extra(self, fields: dict[str, Any], extra_params: Any) -> dict[str, Any]:

@@ -156,6 +156,9 @@ def test_url_to_video_instructions_follow_the_url_in_idea():
         api.URL_TO_VIDEO, url="https://example.com/product", instructions="Make a 30 second ad for young parents"
     )
     assert fields == {"idea": "https://example.com/product Make a 30 second ad for young parents"}
+    assert _payload(api.URL_TO_VIDEO, url="https://example.com/p", instructions="  ")[0] == {
+        "idea": "https://example.com/p"
+    }
     with pytest.raises(VimmerseInvalidParameterError, match="'url'"):
         api.URL_TO_VIDEO.payload({"url": "not a url", "instructions": "x"})
 
