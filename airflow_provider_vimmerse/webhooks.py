@@ -83,7 +83,8 @@ class WebhookPayloadError(ValueError):
 def parse_payload(body: bytes) -> dict[str, str]:
     """
     Read a webhook body strictly: a JSON object with a string ``batch_id`` (the story id) and
-    ``status``; ``customer_id`` optional.
+    ``status``; ``customer_id`` optional. v2's payload is not documented: ``story_id`` or ``id``
+    are read as the story id when ``batch_id`` is absent.
 
     :raises WebhookPayloadError: naming what is wrong.
     """
@@ -93,7 +94,8 @@ def parse_payload(body: bytes) -> dict[str, str]:
         raise WebhookPayloadError("the body is not JSON") from None
     if not isinstance(data, dict):
         raise WebhookPayloadError("the body is not a JSON object")
-    story_id, status = data.get("batch_id"), data.get("status")
+    story_id = next((data[key] for key in ("batch_id", "story_id", "id") if data.get(key) is not None), None)
+    status = data.get("status")
     if not isinstance(story_id, str) or not _ID.match(story_id):
         raise WebhookPayloadError("batch_id must be a story id")
     if not isinstance(status, str) or not 0 < len(status) <= 32:

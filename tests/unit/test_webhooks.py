@@ -39,6 +39,12 @@ def test_the_services_payload_is_read():
     assert parse_payload(body) == {"batch_id": "6f0c-1", "status": "success", "customer_id": "42"}
 
 
+@pytest.mark.parametrize("key", ["story_id", "id"])
+def test_a_v2_payload_naming_the_story_otherwise_is_read_too(key):
+    body = json.dumps({key: "6f0c-1", "status": "success"}).encode()
+    assert parse_payload(body)["batch_id"] == "6f0c-1"
+
+
 @pytest.mark.parametrize(
     "body",
     [
