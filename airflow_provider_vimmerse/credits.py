@@ -14,7 +14,7 @@ from typing import Any
 from airflow_provider_vimmerse import validation as v
 from airflow_provider_vimmerse.endpoints import ENDPOINTS
 
-__all__ = ["PRICING_READ_ON", "RATES", "check_credit_cap", "describe_estimate", "estimate_credits"]
+__all__ = ["PRICING_READ_ON", "RATES", "check_credit_cap", "credit_pool_slots", "describe_estimate", "estimate_credits"]
 
 #: When the published table below was read from the service's reference.
 PRICING_READ_ON = "2026-11-30"
@@ -128,3 +128,28 @@ def check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) 
             "Nothing was charged. Raise max_credits, or change the request."
         )
     return estimate
+
+
+def credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any) -> int:
+    """
+    The Airflow pool slots a task of ``step`` occupies in a credit pool: its ``max_credits``, or the
+    estimate of its arguments when they are literal (a templated value is known only at run time).
+
+    :raises VimmerseInvalidParameterError: when neither is known when the DAG is parsed.
+    """
+    if max_credits is not None and not _templated(max_credits):
+        return v.integer("max_credits", max_credits, minimum=1)
+    given = {k: val for k, val in arguments.items() if val is not None and k not in ("extra_params", "webhook_url")}
+    estimate = None if any(_templated(val) for val in given.values()) else estimate_credits(step, **given)
+    if not estimate:
+        raise v.VimmerseInvalidParameterError(
+            "credit_pool",
+            step,
+            "a literal max_credits, or literal arguments the published pricing can estimate (the pool's slots "
+            "are credits, fixed when the DAG is parsed)",
+        )
+    return estimate
+
+
+def _templated(value: Any) -> bool:
+    return isinstance(value, str) and ("{{" in value or "{%" in value)

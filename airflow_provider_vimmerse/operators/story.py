@@ -108,6 +108,9 @@ class VimmerseStoryOperator(BaseOperator):
     :param max_credits: the most this task may spend (templated): when the published pricing
         estimates more, or cannot estimate the step, the task fails before anything is sent
         (see :func:`~airflow_provider_vimmerse.credits.estimate_credits`). Unset: no cap.
+    :param credit_pool: an Airflow pool whose slots are credits: the task occupies ``max_credits``
+        slots (or its estimate, when its arguments are literal) while it runs, so the scheduler caps
+        the credits in flight across every DAG using the pool.
     """
 
     template_fields: Sequence[str] = ("vimmerse_conn_id", "extra_params", "max_credits")
@@ -148,11 +151,19 @@ class VimmerseStoryOperator(BaseOperator):
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         extra_params: Mapping[str, Any] | None = None,
         max_credits: int | str | None = None,
+        credit_pool: str | None = None,
         **kwargs: Any,
     ) -> None:
         endpoint = type(self).endpoint
         names = (("story_id",) if endpoint.on_story else ()) + endpoint.argument_names
         arguments = {name: kwargs.pop(name, None) for name in names}
+        if credit_pool is not None:
+            from airflow_provider_vimmerse.credits import credit_pool_slots
+
+            if kwargs.get("pool") not in (None, credit_pool):
+                raise v.VimmerseInvalidParameterError("pool", kwargs["pool"], "unset when credit_pool is set")
+            # The scheduler then caps the credits in flight across every DAG, atomically.
+            kwargs.update(pool=credit_pool, pool_slots=credit_pool_slots(endpoint.name, arguments, max_credits))
         super().__init__(**kwargs)
         for name, value in arguments.items():
             setattr(self, name, value)

@@ -65,3 +65,19 @@ def test_the_cap_refuses_an_estimate_above_it_or_unknown():
         check_credit_cap("create_scenes", {}, 1000)
     with pytest.raises(VimmerseInvalidParameterError, match="max_credits"):
         check_credit_cap("idea_to_video", {"idea": "x"}, "lots")
+
+
+def test_a_credit_pool_task_occupies_its_credits_in_slots():
+    from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
+
+    by_estimate = VimmerseIdeaToVideoOperator(task_id="a", idea="x", scene_count=3, credit_pool="vimmerse_credits")
+    assert (by_estimate.pool, by_estimate.pool_slots) == ("vimmerse_credits", 150)
+    by_cap = VimmerseIdeaToVideoOperator(
+        task_id="b", idea="x", scene_count="{{ params.n }}", max_credits=80, credit_pool="vimmerse_credits"
+    )
+    assert by_cap.pool_slots == 80
+    with pytest.raises(VimmerseInvalidParameterError, match="credit_pool"):
+        VimmerseIdeaToVideoOperator(task_id="c", idea="x", scene_count="{{ params.n }}", credit_pool="p")
+    with pytest.raises(VimmerseInvalidParameterError, match="pool"):
+        VimmerseIdeaToVideoOperator(task_id="d", idea="x", pool="other", credit_pool="p")
+    assert VimmerseIdeaToVideoOperator(task_id="e", idea="x").pool_slots == 1  # no credit pool: Airflow's default
