@@ -71,7 +71,7 @@ async def test_a_real_webhook_wakes_its_wait_during_an_attack(monkeypatch, bind,
             fallback_poll_interval=SLOW, needs_video=True,
         )  # fmt: skip
         waiting = asyncio.ensure_future(_first_event(trigger))
-        while not listener_module._listeners:
+        while not api.requests:  # registered, and read the story once
             await asyncio.sleep(0.02)
         listener = next(iter(listener_module._listeners.values()))[0]
         attackers = []

@@ -45,6 +45,12 @@ def _waiting(story_id: str, token: WebhookToken | None, **kwargs) -> VimmerseSto
     )
 
 
+async def _looked(api: RecordingServer, waits: int) -> None:
+    """Until ``waits`` waits have registered and read the story once (what each does first)."""
+    while len(api.requests) < waits:
+        await asyncio.sleep(0.02)
+
+
 async def _first_event(trigger) -> dict:
     async for event in trigger.run():
         return event.payload
@@ -98,9 +104,7 @@ async def test_forged_webhooks_end_nothing_and_a_burst_costs_one_get(monkeypatch
         set_connection(monkeypatch, api.url)
         api.default = Reply(body=story_body("s1", "processing", progress_percentage=10))
         task = asyncio.ensure_future(_first_event(_waiting("s1", token)))
-        while not listener_module._listeners:
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.2)
+        await _looked(api, 1)
         url, success = token.url(public_url), b'{"customer_id": "c", "batch_id": "s1", "status": "success"}'
         wrong = WebhookToken(token.wait_id, token.secret[:-1] + ("A" if token.secret[-1] != "A" else "B"))
         assert await _post(wrong.url(public_url), success) == 404
@@ -125,8 +129,7 @@ async def test_triggers_share_one_listener_which_stops_with_the_last(monkeypatch
         set_connection(monkeypatch, api.url)
         api.default = Reply(body=story_body("s1", "processing"))
         tasks = [asyncio.ensure_future(_first_event(_waiting("s1", t))) for t in (first, second)]
-        while not listener_module._listeners or next(iter(listener_module._listeners.values()))[1] < 2:
-            await asyncio.sleep(0.02)
+        await _looked(api, 2)
         assert len(listener_module._listeners) == 1
         api.default = Reply(body=story_body("s1", "success", video_url="https://cdn/v.mp4"))
         body = b'{"batch_id": "s1", "status": "success"}'
@@ -148,9 +151,7 @@ async def test_a_second_registration_of_a_token_keeps_its_route_when_the_first_l
         api.default = Reply(body=story_body("s1", "processing"))
         earlier = asyncio.ensure_future(_first_event(_waiting("s1", token)))
         retried = asyncio.ensure_future(_first_event(_waiting("s1", token)))
-        while not listener_module._listeners or next(iter(listener_module._listeners.values()))[1] < 2:
-            await asyncio.sleep(0.02)
-        await asyncio.sleep(0.2)
+        await _looked(api, 2)
         earlier.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await earlier
