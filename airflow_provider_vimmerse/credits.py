@@ -39,7 +39,8 @@ _PRICED = {
     "images_to_video": ("video_tool", "scene_duration"),
     "create_videos": ("motion_type", "duration"),
 }
-_ALIASES = {"motion_type": "video_tool", "duration": "scene_duration"}
+#: Arguments that never change a price (and may be templates or URLs with tokens).
+_UNPRICED = ("extra_params", "webhook_url")
 
 
 def _default(step: str, name: str) -> Any:
@@ -84,10 +85,10 @@ def estimate_credits(step: str, **arguments: Any) -> int | None:
     if step not in _PRICED:
         return None
     tool_name, seconds_name = _PRICED[step]
-    given = {name: value for name, value in arguments.items() if value is not None}
-    for old, new in _ALIASES.items():  # the older names of the automatic modes
-        if step != "create_videos" and old in given:
-            given.setdefault(new, given.pop(old))
+    given = _priced(arguments)
+    for alias in ENDPOINTS[step].aliases:  # older names (motion_type, duration) set their new ones
+        if alias.key is None and alias.old in given:
+            given.setdefault(alias.new, given.pop(alias.old))
     tool = given.get(tool_name, _default(step, tool_name))
     rate = RATES.get(tool) if isinstance(tool, str) else None
     scenes = _scene_count(step, given)
@@ -116,7 +117,7 @@ def check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) 
     """
     from airflow_provider_vimmerse.exceptions import VimmerseNotRetriedError
 
-    given = {k: val for k, val in arguments.items() if val is not None and k not in ("extra_params", "webhook_url")}
+    given = _priced(arguments)
     estimate = estimate_credits(step, **given)
     if max_credits is None:
         return estimate
@@ -139,7 +140,7 @@ def credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any)
     """
     if max_credits is not None and not _templated(max_credits):
         return v.integer("max_credits", max_credits, minimum=1)
-    given = {k: val for k, val in arguments.items() if val is not None and k not in ("extra_params", "webhook_url")}
+    given = _priced(arguments)
     estimate = None if any(_templated(val) for val in given.values()) else estimate_credits(step, **given)
     if not estimate:
         raise v.VimmerseInvalidParameterError(
@@ -149,6 +150,11 @@ def credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any)
             "are credits, fixed when the DAG is parsed)",
         )
     return estimate
+
+
+def _priced(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments that were set, without those that never change a price."""
+    return {name: value for name, value in arguments.items() if value is not None and name not in _UNPRICED}
 
 
 def _templated(value: Any) -> bool:
