@@ -112,10 +112,10 @@ def check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) 
     """
     The step's estimate, after checking it against ``max_credits`` (``None``: no cap).
 
-    :raises VimmerseNotRetriedError: (an ``AirflowFailException``) when the estimate is above the
+    :raises VimmerseInsufficientCreditError: (not retried) when the estimate is above the
         cap or unknown, before anything is sent; the message gives both and how the estimate was made.
     """
-    from airflow_provider_vimmerse.exceptions import VimmerseNotRetriedError
+    from airflow_provider_vimmerse.exceptions import VimmerseInsufficientCreditError
 
     given = _priced(arguments)
     estimate = estimate_credits(step, **given)
@@ -124,9 +124,10 @@ def check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) 
     cap = v.integer("max_credits", max_credits, minimum=0)
     if estimate is None or estimate > cap:
         said = "cannot be estimated" if estimate is None else f"is estimated at {estimate} credits"
-        raise VimmerseNotRetriedError(
+        raise VimmerseInsufficientCreditError(
             f"Not sent: this {step} request {said}, and max_credits is {cap} ({describe_estimate(step, given)}). "
-            "Nothing was charged. Raise max_credits, or change the request."
+            "Nothing was charged. Raise max_credits, or change the request.",
+            status_code=None,
         )
     return estimate
 

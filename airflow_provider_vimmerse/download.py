@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from airflow_provider_vimmerse.exceptions import VimmerseDownloadError
+from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -115,16 +115,14 @@ def safe_url(url: str) -> str:
     Check a URL before anything is sent to it: absolute http(s), no credentials, no spaces,
     control characters or backslashes, and a host every URL parser agrees on.
 
-    :raises VimmerseDownloadError: saying why, without contacting anyone.
+    :raises VimmerseInvalidParameterError: saying why, without contacting anyone.
     """
     from airflow_provider_vimmerse.validation import http_url
 
     try:
         return http_url("url", url)
-    except ValueError as err:
-        raise VimmerseDownloadError(
-            f"Refusing to fetch {url.split('?')[0][:120]!r}: {getattr(err, 'allowed', err)}."
-        ) from None
+    except VimmerseInvalidParameterError as err:
+        raise VimmerseInvalidParameterError("url", url.split("?")[0][:120], err.allowed) from None
 
 
 def _open(
@@ -150,7 +148,7 @@ def _open(
             response.close()
             continue
         return response
-    raise VimmerseDownloadError(f"Too many redirects while downloading {url.split('?')[0]}")
+    raise VimmerseUnavailableError(f"Too many redirects while downloading {url.split('?')[0]}")
 
 
 def _remove_leftovers(target: Path) -> None:
@@ -180,11 +178,11 @@ def download(
 
     :param headers_for: headers for a given URL; the caller decides which hosts get credentials.
     :return: the path, size and SHA-256 of the file.
-    :raises VimmerseDownloadError: on any failure; nothing is left at ``destination``.
+    :raises VimmerseUnavailableError: when the download fails; nothing is left at ``destination``.
     """
     target = Path(destination)
     if target.is_dir():
-        raise VimmerseDownloadError(f"The destination {target} is an existing directory; name a file inside it.")
+        raise VimmerseInvalidParameterError("destination", str(target), "a file path, not an existing directory")
     safe_url(url)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
@@ -213,21 +211,21 @@ def download(
                     with _open(session, url, progress.size, headers_for, timeout, validator) as response:
                         if response.status_code == 206 and _range_start(response) != progress.size:
                             if resumes >= max_resumes:
-                                raise VimmerseDownloadError(f"GET {safe} kept answering from the wrong offset.")
+                                raise VimmerseUnavailableError(f"GET {safe} kept answering from the wrong offset.")
                             resumes += 1
                             restart(f"the server answered from byte {_range_start(response)}, not {progress.size}")
                             continue
                         if response.status_code == 206 and not _same_file(identity, _identity(response)):
                             # A server that ignores If-Range sends the rest of another file: never splice.
                             if resumes >= max_resumes:
-                                raise VimmerseDownloadError(f"GET {safe} kept changing between resumes.")
+                                raise VimmerseUnavailableError(f"GET {safe} kept changing between resumes.")
                             resumes += 1
                             restart("the file changed since the first bytes (its ETag or Last-Modified differs)")
                             continue
                         if response.status_code == 200 and progress.size:
                             restart("the server sent the whole file again (it ignored Range, or the file changed)")
                         elif response.status_code not in (200, 206):
-                            raise VimmerseDownloadError(f"GET {safe} answered HTTP {response.status_code}.")
+                            raise VimmerseUnavailableError(f"GET {safe} answered HTTP {response.status_code}.")
                         if not progress.size:
                             validator, identity = _validator(response), _identity(response)
                         expected = _expected_total(response, progress.size) or expected
@@ -236,7 +234,7 @@ def download(
                             out.write(chunk)
                 except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as err:
                     if resumes >= max_resumes:
-                        raise VimmerseDownloadError(
+                        raise VimmerseUnavailableError(
                             f"Download of {safe} kept failing after {resumes} resumes: {type(err).__name__}."
                         ) from None
                     resumes += 1
@@ -257,7 +255,7 @@ def download(
                     continue
                 break
         if expected is not None and progress.size != expected:
-            raise VimmerseDownloadError(
+            raise VimmerseUnavailableError(
                 f"Download of {safe} got {progress.size} bytes but the server announced {expected}."
             )
         digest = progress.hexdigest()

@@ -11,7 +11,7 @@ from typing import Any
 import pendulum
 from pendulum import DateTime
 
-from airflow_provider_vimmerse.exceptions import VimmerseResponseError
+from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
 
 
 class VimmerseStoryStatus(str, Enum):
@@ -116,10 +116,10 @@ class VimmerseStory:
         """
         Build a story from the story object of a response (flat, or Legacy's ``data`` member).
 
-        :raises VimmerseResponseError: when ``data`` is not an object with an ``id``.
+        :raises VimmerseUnavailableError: when ``data`` is not an object with an ``id``.
         """
         if not isinstance(data, dict) or not data.get("id"):
-            raise VimmerseResponseError("The answer is not a story object with an 'id'.")
+            raise VimmerseUnavailableError("The answer is not a story object with an 'id'.")
         storyboard = data.get("storyboard")
         return cls(
             id=str(data["id"]),
@@ -160,20 +160,20 @@ def data_from_body(body: bytes | str, *, method: str, path: str) -> Any:
     or the body itself when it is flat (v2, and the OpenAPI's declared schemas); ``None`` for the
     ``{}`` some operations answer.
 
-    :raises VimmerseResponseError: for a body that is not JSON (e.g. a proxy's HTML page) or not an object.
+    :raises VimmerseUnavailableError: for a body that is not JSON (e.g. a proxy's HTML page) or not an object.
     """
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         payload = json.loads(text)
     except (ValueError, RecursionError):
         snippet = " ".join(text.split())[:60]
-        raise VimmerseResponseError(
+        raise VimmerseUnavailableError(
             f"{method} {path} answered 2xx with a body that is not JSON (starts {snippet!r}); is a proxy in the way?"
         ) from None
     if payload == {}:
         return None
     if not isinstance(payload, dict):
-        raise VimmerseResponseError(f"{method} {path} answered 2xx with JSON that is not an object.")
+        raise VimmerseUnavailableError(f"{method} {path} answered 2xx with JSON that is not an object.")
     wrapped = payload.get("data")
     if isinstance(wrapped, dict) and "id" not in payload:
         return wrapped or None
@@ -184,10 +184,10 @@ def story_from_body(body: bytes | str, *, method: str, path: str) -> VimmerseSto
     """
     Parse a 2xx body as a story, wrapped in ``data`` or flat.
 
-    :raises VimmerseResponseError: for non-JSON bodies, or an answer that is not a story.
+    :raises VimmerseUnavailableError: for non-JSON bodies, or an answer that is not a story.
     """
     data = data_from_body(body, method=method, path=path)
     try:
         return VimmerseStory.from_api(data)
-    except VimmerseResponseError as err:
-        raise VimmerseResponseError(f"{method} {path}: {err}") from None
+    except VimmerseUnavailableError as err:
+        raise VimmerseUnavailableError(f"{method} {path}: {err}") from None

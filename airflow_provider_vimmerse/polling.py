@@ -6,7 +6,8 @@ state, the deadline and the time, and says whether the wait is over (and how) or
 sleep. The drivers only fetch, sleep and report; none of them keeps its own rules.
 
 A finished wait is described by one event dict (see :func:`event`), the same whether it ended in
-the worker or in the triggerer, and :func:`raise_for_event` turns any event but ``success`` into
+the worker or in the triggerer, and
+:func:`~airflow_provider_vimmerse.exceptions.error_for_event` turns any event but ``success`` into
 the error a task raises.
 """
 
@@ -16,17 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from airflow_provider_vimmerse.config import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL  # noqa: F401 (re-exported)
-from airflow_provider_vimmerse.exceptions import (
-    TRANSIENT_POLL_ERRORS,
-    VimmerseError,
-    VimmerseNotFoundError,
-    VimmerseNoVideoError,
-    VimmersePollingError,
-    VimmerseStoryFailedError,
-    VimmerseStoryNotFoundError,
-    VimmerseTriggerEventError,
-    VimmerseWaitTimeoutError,
-)
+from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError, VimmerseWaitError
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 
 DEFAULT_MAX_POLL_ERRORS = 5
@@ -41,7 +32,7 @@ VIDEO_POLL_SECONDS = 5.0
 #: it counts as gone.
 NOT_FOUND_GRACE_SECONDS = 120.0
 #: What a poll may raise without ending the wait at once (a 404 only within its grace).
-POLL_ERRORS = (*TRANSIENT_POLL_ERRORS, VimmerseNotFoundError)
+POLL_ERRORS = (VimmerseUnavailableError, VimmerseNotFoundError)
 
 SUCCESS, FAIL, TIMEOUT, ERROR, NO_VIDEO, NOT_FOUND = "success", "fail", "timeout", "error", "no_video", "not_found"
 EVENT_STATUSES = (SUCCESS, FAIL, TIMEOUT, ERROR, NO_VIDEO, NOT_FOUND)
@@ -218,33 +209,14 @@ def validate_event(value: Any) -> dict[str, Any]:
     """
     Check the event a deferred task resumed with.
 
-    :raises VimmerseTriggerEventError: when it is missing, not a dict, or has no known status or story id.
+    :raises VimmerseWaitError: when it is missing, not a dict, or has no known status or story id.
     """
     if not isinstance(value, dict):
-        raise VimmerseTriggerEventError(f"Resumed without a trigger event (got {type(value).__name__}).")
+        raise VimmerseWaitError(f"Resumed without a trigger event (got {type(value).__name__}).")
     if value.get("status") not in EVENT_STATUSES:
-        raise VimmerseTriggerEventError(
+        raise VimmerseWaitError(
             f"Trigger event has status {value.get('status')!r}; expected one of {', '.join(EVENT_STATUSES)}."
         )
     if not value.get("story_id"):
-        raise VimmerseTriggerEventError("Trigger event has no story_id.")
+        raise VimmerseWaitError("Trigger event has no story_id.")
     return value
-
-
-def error_for_event(value: dict[str, Any], timeout: float | None, story: VimmerseStory | None = None) -> VimmerseError:
-    """The error a task raises for a wait that did not end in ``success``."""
-    story_id, status = value["story_id"], value["status"]
-    if status == FAIL:
-        return VimmerseStoryFailedError(
-            story or VimmerseStory(id=story_id, status=VimmerseStoryStatus.FAIL, message=value.get("message") or "")
-        )
-    if status == TIMEOUT:
-        return VimmerseWaitTimeoutError(story_id, timeout or 0.0, value.get("progress"))
-    if status == NO_VIDEO:
-        return VimmerseNoVideoError(value.get("message") or f"Story {story_id} has no video.")
-    if status == NOT_FOUND:
-        return VimmerseStoryNotFoundError(value.get("message") or f"Story {story_id} does not exist.")
-    return VimmersePollingError(
-        f"{value.get('message') or f'Could not read the status of story {story_id}.'} "
-        "The story may still be running on the service; it was not cancelled."
-    )

@@ -281,35 +281,9 @@ def describe_failure(err: BaseException, read_timeout: float | None = None) -> s
     return type(err).__name__
 
 
-def transport_error(
-    failure: Failure, *, method: str, path: str, charges: bool, cause: str, url: str = ""
-) -> exc.VimmerseError:
-    """The error for a request that got no answer after its retries."""
-    if charges and failure is not Failure.CONNECT:
-        return exc.VimmerseStoryMayExistError(
-            f"{method} {path} may have reached the service but no answer came back ({cause}). "
-            "A story may have been created and charged; it was not retried. "
-            "Check your stories before submitting again."
-        )
-    if failure is Failure.CONNECT:
-        return exc.VimmerseTransportError(f"Could not connect to {url or path}: {cause}.")
-    return exc.VimmerseTransportError(f"{method} {path} failed: {cause}.")
-
-
 def oversized_answer(method: str, path: str, *, charges: bool) -> exc.VimmerseError:
     """The error for a 2xx answer larger than :data:`MAX_ANSWER_BYTES` (it was not read past that)."""
-    what = f"answered with more than {MAX_ANSWER_BYTES // (1024 * 1024)} MiB (decompressed); it was not read"
-    if charges:
-        return may_exist_error(method, path, what)
-    return exc.VimmerseResponseError(f"{method} {path} {what}.")
-
-
-def may_exist_error(method: str, path: str, what: str) -> exc.VimmerseStoryMayExistError:
-    """A charged request that the service may have handled although its answer says otherwise."""
-    return exc.VimmerseStoryMayExistError(
-        f"{method} {path} {what}. The service may have created and charged the story before that happened; "
-        "it was not retried. Check your stories before submitting again."
-    )
+    return exc.oversized_answer(method, path, charges=charges, limit=MAX_ANSWER_BYTES)
 
 
 def next_retry(
@@ -337,22 +311,25 @@ def next_retry(
     :param remaining: seconds left before the caller's deadline; no wait runs past it.
     """
     if failure is not None:
-        if not policy.should_retry(attempt, charges=charges, failure=failure):
-            raise transport_error(failure, method=method, path=path, charges=charges, cause=cause, url=url)
         delay = policy.backoff(attempt)
-        if remaining is not None and delay > remaining:
-            raise transport_error(failure, method=method, path=path, charges=charges, cause=cause, url=url)
+        if not policy.should_retry(attempt, charges=charges, failure=failure) or (
+            remaining is not None and delay > remaining
+        ):
+            connected = failure is not Failure.CONNECT
+            raise exc.transport_error(
+                method=method, path=path, charges=charges, connected=connected, cause=cause, url=url
+            )
         return delay, f"{failure.value} error ({cause})"
     assert status is not None
     if charges and status >= 500 and status != 503:
         # 503 says the request was not taken; any other 5xx may come after the story was made.
-        raise may_exist_error(method, path, f"answered HTTP {status}")
+        raise exc.may_exist_error(method, path, f"answered HTTP {status}")
     error = exc.error_for_status(status, body, method=method, path=path, retry_after=retry_after, secret=secret)
     if not policy.should_retry(attempt, charges=charges, status=status):
         if status == 429:
             raise exc.with_note(error, f"not retried: the retry limit ({policy.retry_limit}) was reached")
         raise error
-    wait = error.retry_after
+    wait = getattr(error, "retry_after", None)
     if wait is not None and wait > policy.max_retry_delay:
         raise exc.with_note(
             error,

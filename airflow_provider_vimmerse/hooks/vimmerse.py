@@ -39,7 +39,9 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseConfigurationError,
     VimmerseError,
     VimmerseInvalidParameterError,
-    VimmerseResponseError,
+    VimmerseUnavailableError,
+    error_for_event,
+    may_exist_error,
 )
 from airflow_provider_vimmerse.hooks._transport import (
     DEFAULT_CONN_ID,
@@ -48,7 +50,6 @@ from airflow_provider_vimmerse.hooks._transport import (
     Failure,
     RetryPolicy,
     describe_failure,
-    may_exist_error,
     next_retry,
     oversized_answer,
 )
@@ -59,7 +60,6 @@ from airflow_provider_vimmerse.polling import (
     POLL_ERRORS,
     PollState,
     decide,
-    error_for_event,
     event,
     log_progress,
     polling_floor,
@@ -303,7 +303,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
                 # Some operations answer ``{}``: the story is read back instead.
                 return self.get_story(story_id)
             return VimmerseStory.from_api(data)
-        except VimmerseResponseError as err:
+        except VimmerseUnavailableError as err:
             if endpoint.charges:
                 raise may_exist_error(
                     endpoint.method, path, f"answered 2xx, but the answer could not be read ({err})"
@@ -400,10 +400,10 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         try:
             answer = json.loads(raw)
         except (ValueError, RecursionError):
-            raise VimmerseResponseError(f"GET {path} answered 2xx with a body that is not JSON.") from None
+            raise VimmerseUnavailableError(f"GET {path} answered 2xx with a body that is not JSON.") from None
         days_reported = answer.get("data") if isinstance(answer, dict) else answer  # wrapped or flat
         if not isinstance(days_reported, list):
-            raise VimmerseResponseError(f"GET {path} answered 2xx without a list of days.")
+            raise VimmerseUnavailableError(f"GET {path} answered 2xx without a list of days.")
         return days_reported
 
     def health(self) -> Any:
@@ -479,9 +479,10 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             just created), not as a missing story.
         :return: the story in ``success``.
         :raises VimmerseStoryFailedError: the story reached ``fail``.
-        :raises VimmerseWaitTimeoutError: the deadline passed; the story is left running.
-        :raises VimmersePollingError: polling kept failing; the story may still be running.
-        :raises VimmerseNoVideoError: ``success`` without a ``video_url`` for longer than the grace period.
+        :raises VimmerseWaitError: the deadline passed (``timed_out``; the story is left running), or the
+            story said ``success`` without a ``video_url`` for longer than the grace period.
+        :raises VimmerseUnavailableError: polling kept failing; the story may still be running.
+        :raises VimmerseNotFoundError: the story does not exist.
         """
         poll_interval = polling_floor(self.log, "poll_interval", poll_interval)
         deadline = None if timeout is None else time.monotonic() + timeout

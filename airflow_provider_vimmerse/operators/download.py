@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import BaseOperator
 from airflow.sdk import Asset, AssetAlias
 
 from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.exceptions import VimmerseDownloadError, VimmerseInvalidParameterError
+from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseWaitError
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseVideoLink
 from airflow_provider_vimmerse.models import VimmerseStoryStatus
@@ -138,8 +138,8 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         elif story_id:
             story = self.hook.get_story(story_id)
             if story.status is not VimmerseStoryStatus.SUCCESS or not story.video_url:
-                raise VimmerseDownloadError(
-                    f"Story {story_id} has no video to download yet (status {story.status.value})."
+                raise VimmerseWaitError(
+                    f"Story {story_id} has no video to download yet (status {story.status.value}).", story_id=story_id
                 )
             url = story.video_url
         else:

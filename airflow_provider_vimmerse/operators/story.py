@@ -28,7 +28,7 @@ from airflow.providers.common.compat.sdk import BaseOperator, conf
 from airflow_provider_vimmerse import config
 from airflow_provider_vimmerse import endpoints as api
 from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.exceptions import TRANSIENT_POLL_ERRORS, VimmerseNotFoundError, VimmersePollingError
+from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError, error_for_event
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
@@ -38,7 +38,6 @@ from airflow_provider_vimmerse.polling import (
     MIN_POLL_INTERVAL,
     NOT_FOUND_GRACE_SECONDS,
     SUCCESS,
-    error_for_event,
     validate_event,
 )
 from airflow_provider_vimmerse.webhooks import WebhookToken
@@ -402,7 +401,7 @@ class VimmerseStoryOperator(BaseOperator):
         except VimmerseNotFoundError:
             age = time.time() - (record.get("created") or 0)
             if age < NOT_FOUND_GRACE_SECONDS:
-                raise VimmersePollingError(
+                raise VimmerseUnavailableError(
                     f"Story {story_id}, created {age:.0f}s ago by an earlier try, is not readable yet (HTTP 404: "
                     "the service may still be storing it). Not creating a second story; the next try checks again."
                 ) from None
@@ -413,8 +412,8 @@ class VimmerseStoryOperator(BaseOperator):
                 age,
             )
             return None
-        except TRANSIENT_POLL_ERRORS as err:
-            raise VimmersePollingError(
+        except VimmerseUnavailableError as err:
+            raise VimmerseUnavailableError(
                 f"Could not check story {story_id} from an earlier try ({err}). Not submitting a new story, "
                 "which could be charged twice; the next try checks again."
             ) from None

@@ -12,6 +12,7 @@ from airflow.sdk import PokeReturnValue
 
 from airflow_provider_vimmerse import config
 from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse.exceptions import error_for_event
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import (
@@ -22,7 +23,6 @@ from airflow_provider_vimmerse.polling import (
     SUCCESS,
     PollState,
     decide,
-    error_for_event,
     event,
     log_progress,
     validate_event,

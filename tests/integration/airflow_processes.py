@@ -76,6 +76,9 @@ def executor_airflow(home: Path) -> Iterator[dict[str, str]]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__API_AUTH__JWT_SECRET": "vimmerse-tests-jwt-secret-0123456789",
+        # Their own log-server ports, so deployments started by parallel test workers do not clash.
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+        "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
     }
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     server = start(["airflow", "api-server", "--port", str(port), "--workers", "1"], env, home / "api-server.log")

@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -74,7 +73,8 @@ class SandboxProcess:
     def start(self) -> None:
         """Start the program and return once it listens."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        url_file = Path(tempfile.mkdtemp(prefix="vimmerse-url-")) / "url"
+        url_file = self.data_dir.parent / f"{self.data_dir.name}-url"
+        url_file.unlink(missing_ok=True)
         command = [
             *sandbox_command(),
             "--host",

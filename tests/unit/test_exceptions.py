@@ -14,15 +14,15 @@ from airflow_provider_vimmerse.exceptions import error_for_status, parse_retry_a
 @pytest.mark.parametrize(
     ("status", "cls"),
     [
-        (400, exc.VimmerseBadRequestError),
-        (401, exc.VimmerseAuthenticationError),
+        (400, exc.VimmerseApiError),
+        (401, exc.VimmerseApiError),
         (402, exc.VimmerseInsufficientCreditError),
-        (403, exc.VimmerseAuthenticationError),
+        (403, exc.VimmerseApiError),
         (404, exc.VimmerseNotFoundError),
-        (422, exc.VimmerseUnprocessableError),
-        (429, exc.VimmerseRateLimitedError),
-        (500, exc.VimmerseServerError),
-        (503, exc.VimmerseServerError),
+        (422, exc.VimmerseApiError),
+        (429, exc.VimmerseUnavailableError),
+        (500, exc.VimmerseUnavailableError),
+        (503, exc.VimmerseUnavailableError),
         (418, exc.VimmerseApiError),
     ],
 )
@@ -56,13 +56,13 @@ def test_the_machine_code_and_the_prose_are_both_kept(body, code, says):
 def test_a_v2_validation_error_keeps_its_code():
     body = b'{"message": "scene_duration: Input should be 5 or 10", "code": "VALIDATION_ERROR"}'
     error = error_for_status(422, body, method="POST", path="/v2/story/idea-2-video")
-    assert type(error) is exc.VimmerseUnprocessableError
+    assert type(error) is exc.VimmerseApiError
     assert error.code == "VALIDATION_ERROR" and "scene_duration: Input should be 5 or 10" in str(error)
 
 
 @pytest.mark.parametrize(
     ("status", "retried"),
-    [(400, False), (401, False), (402, False), (403, False), (404, True), (422, False), (429, True), (500, True)],
+    [(400, False), (401, False), (402, False), (403, False), (404, False), (422, False), (429, True), (500, True)],
 )
 def test_errors_a_retry_cannot_fix_fail_the_task_at_once(status, retried):
     from airflow.providers.common.compat.sdk import AirflowFailException
@@ -122,3 +122,47 @@ def test_retry_after_seconds_and_http_date():
     when = datetime.now(timezone.utc) + timedelta(seconds=30)
     assert 25 <= parse_retry_after(format_datetime(when, usegmt=True)) <= 31
     assert error_for_status(429, b"{}", method="GET", path="/x", retry_after="3").retry_after == 3
+
+
+def _error_classes() -> list[type]:
+    return [
+        value
+        for name, value in vars(exc).items()
+        if isinstance(value, type) and issubclass(value, exc.VimmerseError) and value.__module__ == exc.__name__
+    ]
+
+
+def test_a_few_classes_each_with_one_retry_rule():
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    classes = _error_classes()
+    assert len(classes) <= 10
+    retried = {cls.__name__ for cls in classes if not issubclass(cls, AirflowFailException)}
+    assert retried == {"VimmerseError", "VimmerseUnavailableError", "VimmerseStoryFailedError", "VimmerseWaitError"}
+    for cls in classes:
+        rule = "Not retried" if issubclass(cls, AirflowFailException) else "Retried"
+        assert cls is exc.VimmerseError or rule in (cls.__doc__ or ""), cls
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("VimmerseAuthenticationError", exc.VimmerseApiError),
+        ("VimmerseServerError", exc.VimmerseUnavailableError),
+        ("VimmerseWaitTimeoutError", exc.VimmerseWaitError),
+        ("VimmerseStoryNotFoundError", exc.VimmerseNotFoundError),
+    ],
+)
+def test_the_older_names_still_import_with_a_warning(old, new):
+    with pytest.warns(DeprecationWarning, match=f"{old} is deprecated"):
+        assert getattr(exc, old) is new
+
+
+def test_a_not_retried_error_says_so_and_a_retried_one_does_not():
+    assert str(exc.VimmerseApiError("GET /x answered HTTP 400.", status_code=400)).endswith("a retry cannot fix this.")
+    assert "retry" not in str(exc.VimmerseUnavailableError("GET /x answered HTTP 503.", status_code=503))
+
+
+def test_a_timed_out_wait_is_marked_as_such():
+    error = exc.VimmerseWaitError.timeout("s1", 30, progress=40)
+    assert error.timed_out and error.story_id == "s1" and "within 30s (last progress 40%)" in str(error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_vimmerse.exceptions import VimmerseResponseError
+from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus, data_from_body, story_from_body
 
 
@@ -54,7 +54,7 @@ def test_unknown_status_is_not_terminal():
 
 @pytest.mark.parametrize("data", [None, [], {"status": "new"}, {"id": ""}])
 def test_data_without_an_id_is_a_response_error(data):
-    with pytest.raises(VimmerseResponseError):
+    with pytest.raises(VimmerseUnavailableError):
         VimmerseStory.from_api(data)
 
 
@@ -69,7 +69,7 @@ def test_data_without_an_id_is_a_response_error(data):
     ],
 )
 def test_malformed_success_bodies_are_response_errors(body, says):
-    with pytest.raises(VimmerseResponseError, match=says):
+    with pytest.raises(VimmerseUnavailableError, match=says):
         story_from_body(body, method="GET", path="/story/x")
 
 

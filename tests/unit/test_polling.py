@@ -6,17 +6,15 @@ import pytest
 
 from airflow_provider_vimmerse import polling
 from airflow_provider_vimmerse.exceptions import (
-    VimmerseNoVideoError,
-    VimmersePollingError,
-    VimmerseServerError,
     VimmerseStoryFailedError,
-    VimmerseTriggerEventError,
-    VimmerseWaitTimeoutError,
+    VimmerseUnavailableError,
+    VimmerseWaitError,
+    error_for_event,
 )
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.polling import PollState, decide
 
-ERROR = VimmerseServerError("GET /v2/story/s answered HTTP 502.", status_code=502)
+ERROR = VimmerseUnavailableError("GET /v2/story/s answered HTTP 502.", status_code=502)
 
 
 def story(status: str, progress: int = 0, video_url: str = "") -> VimmerseStory:
@@ -97,19 +95,19 @@ def test_success_is_enough_for_steps_that_make_no_video():
     ("status", "error"),
     [
         ("fail", VimmerseStoryFailedError),
-        ("timeout", VimmerseWaitTimeoutError),
-        ("error", VimmersePollingError),
-        ("no_video", VimmerseNoVideoError),
+        ("timeout", VimmerseWaitError),
+        ("error", VimmerseUnavailableError),
+        ("no_video", VimmerseWaitError),
     ],
 )
 def test_each_outcome_has_its_error(status, error):
     value = polling.validate_event({"status": status, "story_id": "s", "message": "m", "progress": 5})
-    assert isinstance(polling.error_for_event(value, 60.0), error)
+    assert isinstance(error_for_event(value, 60.0), error)
 
 
 @pytest.mark.parametrize("value", [None, "success", {"status": "done", "story_id": "s"}, {"status": "success"}])
 def test_malformed_events_are_refused(value):
-    with pytest.raises(VimmerseTriggerEventError):
+    with pytest.raises(VimmerseWaitError):
         polling.validate_event(value)
 
 
@@ -125,7 +123,7 @@ def test_event_carries_the_story():
 
 
 def test_a_404_within_the_grace_is_lag_and_after_it_the_story_is_gone():
-    from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseStoryNotFoundError
+    from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError
 
     missing = VimmerseNotFoundError("GET /v2/story/s answered HTTP 404.", status_code=404)
     lag = run([missing, missing, story("processing"), story("success")], max_poll_errors=5, step=10.0)
@@ -156,7 +154,7 @@ def test_a_404_within_the_grace_is_lag_and_after_it_the_story_is_gone():
     )
     assert gone.outcome == "not_found"
     value = polling.validate_event(polling.event(gone, "s"))
-    assert isinstance(polling.error_for_event(value, None), VimmerseStoryNotFoundError)
+    assert isinstance(error_for_event(value, None), VimmerseNotFoundError)
 
 
 class _Log:

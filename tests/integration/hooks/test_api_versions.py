@@ -198,9 +198,9 @@ def test_v2_refuses_local_uploads_before_sending(server, hook, version, tmp_path
 @pytest.mark.parametrize(
     ("status", "body", "cls", "code", "says"),
     [
-        (400, {"message": "Invalid story ID format", "code": "BAD_REQUEST"}, exc.VimmerseBadRequestError,
+        (400, {"message": "Invalid story ID format", "code": "BAD_REQUEST"}, exc.VimmerseApiError,
          "BAD_REQUEST", "Invalid story ID format"),
-        (400, {"message": "BAD_REQUEST"}, exc.VimmerseBadRequestError, "BAD_REQUEST", "BAD_REQUEST"),
+        (400, {"message": "BAD_REQUEST"}, exc.VimmerseApiError, "BAD_REQUEST", "BAD_REQUEST"),
         (402, {"message": "Not enough credits", "code": "INSUFFICIENT_CREDIT"},
          exc.VimmerseInsufficientCreditError, "INSUFFICIENT_CREDIT", "Not enough credits"),
         (402, {"message": "INSUFFICIENT_CREDIT"}, exc.VimmerseInsufficientCreditError, "INSUFFICIENT_CREDIT",
@@ -208,9 +208,9 @@ def test_v2_refuses_local_uploads_before_sending(server, hook, version, tmp_path
         (404, {"message": "Story not found", "code": "NOT_FOUND"}, exc.VimmerseNotFoundError, "NOT_FOUND",
          "Story not found"),
         (422, {"message": "scene_duration: Input should be 5 or 10", "code": "VALIDATION_ERROR"},
-         exc.VimmerseUnprocessableError, "VALIDATION_ERROR", "scene_duration"),
+         exc.VimmerseApiError, "VALIDATION_ERROR", "scene_duration"),
         (422, {"detail": [{"loc": ["body", "scene_duration"], "msg": "Input should be 5 or 10"}]},
-         exc.VimmerseUnprocessableError, None, "scene_duration: Input should be 5 or 10"),
+         exc.VimmerseApiError, None, "scene_duration: Input should be 5 or 10"),
     ],
     ids=["v2-400", "legacy-400", "v2-402", "legacy-402", "v2-404", "v2-422", "fastapi-422"],
 )  # fmt: skip
@@ -284,7 +284,7 @@ def test_a_compressed_answer_is_capped_before_it_is_buffered(server, hook, bomb)
 
     server.default = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
     before = psutil.Process().memory_info().rss
-    with pytest.raises(exc.VimmerseResponseError, match="more than 8 MiB"):
+    with pytest.raises(exc.VimmerseUnavailableError, match="more than 8 MiB"):
         hook.get_story(SID)
     with pytest.raises(exc.VimmerseStoryMayExistError, match="more than 8 MiB"):
         hook.idea_to_video("a fox")
@@ -297,6 +297,6 @@ async def test_the_async_hook_caps_a_compressed_answer_too(server, bomb):
     server.default = Reply(body=bomb, headers={"Content-Encoding": "gzip"})
     before = psutil.Process().memory_info().rss
     async with VimmerseAsyncHook() as hook:
-        with pytest.raises(exc.VimmerseResponseError, match="more than 8 MiB"):
+        with pytest.raises(exc.VimmerseUnavailableError, match="more than 8 MiB"):
             await hook.get_story(SID)
     assert psutil.Process().memory_info().rss - before < 64 * 1024 * 1024

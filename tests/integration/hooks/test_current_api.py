@@ -166,9 +166,9 @@ def test_every_older_name_is_accepted_by_the_service_with_one_warning(hook, stat
 
 
 def test_a_step_on_a_story_that_is_not_a_uuid_is_a_bad_request(hook):
-    from airflow_provider_vimmerse.exceptions import VimmerseBadRequestError
+    from airflow_provider_vimmerse.exceptions import VimmerseApiError
 
-    with pytest.raises(VimmerseBadRequestError, match="Invalid story ID format"):
+    with pytest.raises(VimmerseApiError, match="Invalid story ID format"):
         hook.get_story("not-a-uuid")
 
 

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from airflow_provider_vimmerse.exceptions import VimmerseDownloadError
+from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from tests.conftest import API_KEY, set_connection
 from tests.integration.conftest import add_fault, stats
@@ -42,7 +42,7 @@ def test_dropped_connection_resumes_with_range(sandbox_conn, finished_story, tmp
 
 def test_body_that_keeps_breaking_never_lands(sandbox_conn, finished_story, tmp_path):
     add_fault(sandbox_conn, kind="truncate", endpoint="GET /files/*", fraction=0.3, count=None)
-    with pytest.raises(VimmerseDownloadError, match="resumes"):
+    with pytest.raises(VimmerseUnavailableError, match="resumes"):
         VimmerseHook().download_video(finished_story.video_url, str(tmp_path / "out" / "story.mp4"), max_resumes=2)
     assert list((tmp_path / "out").iterdir()) == []
 
@@ -82,9 +82,9 @@ def test_http_error_and_non_http_urls(tmp_path, monkeypatch):
     with RecordingServer() as host:
         set_connection(monkeypatch, host.url)
         host.default = Reply(status=404, body=b"gone")
-        with pytest.raises(VimmerseDownloadError, match="404"):
+        with pytest.raises(VimmerseUnavailableError, match="404"):
             VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"))
-        with pytest.raises(VimmerseDownloadError, match=r"Refusing to fetch .*http"):
+        with pytest.raises(VimmerseUnavailableError, match=r"Refusing to fetch .*http"):
             VimmerseHook().download_video("file:///etc/passwd", str(tmp_path / "p"))
     assert list(tmp_path.iterdir()) == []
 
@@ -95,10 +95,10 @@ def test_a_url_the_parsers_read_differently_never_gets_the_key(tmp_path, monkeyp
         set_connection(monkeypatch, api.url)
         evil_port, api_host = evil.url.rsplit(":", 1)[1], api.url.split("//")[1]
         sneaky = f"http://127.0.0.1:{evil_port}\\@{api_host}/files/v.mp4"
-        with pytest.raises(VimmerseDownloadError, match="Refusing to fetch"):
+        with pytest.raises(VimmerseUnavailableError, match="Refusing to fetch"):
             VimmerseHook().download_video(sneaky, str(tmp_path / "v.mp4"))
         api.default = Reply(status=302, headers={"Location": sneaky})
-        with pytest.raises(VimmerseDownloadError, match="Refusing to fetch"):
+        with pytest.raises(VimmerseUnavailableError, match="Refusing to fetch"):
             VimmerseHook().download_video(f"{api.url}/files/v.mp4", str(tmp_path / "v.mp4"))
         assert evil.requests == []
     assert list(tmp_path.iterdir()) == []
@@ -110,7 +110,7 @@ def test_a_url_the_parsers_read_differently_never_gets_the_key(tmp_path, monkeyp
 def test_urls_with_credentials_or_control_characters_are_refused(tmp_path, url):
     from airflow_provider_vimmerse.download import safe_url
 
-    with pytest.raises(VimmerseDownloadError, match="Refusing to fetch"):
+    with pytest.raises(VimmerseUnavailableError, match="Refusing to fetch"):
         safe_url(url)
 
 
@@ -174,7 +174,7 @@ def test_downloads_ask_for_the_bytes_as_they_are(tmp_path, monkeypatch):
 def test_a_directory_destination_is_refused_before_downloading(tmp_path, monkeypatch):
     with RecordingServer() as host:
         set_connection(monkeypatch, host.url)
-        with pytest.raises(VimmerseDownloadError, match="existing directory"):
+        with pytest.raises(VimmerseUnavailableError, match="existing directory"):
             VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path))
         assert host.requests == []
 

@@ -107,11 +107,11 @@ def test_unknown_model_names_are_sent_with_a_warning(server, hook, caplog):
 @pytest.mark.parametrize(
     ("status", "body", "cls"),
     [
-        (400, {"message": "BAD_REQUEST"}, exc.VimmerseBadRequestError),
-        (401, {"message": "UNAUTHORIZED"}, exc.VimmerseAuthenticationError),
+        (400, {"message": "BAD_REQUEST"}, exc.VimmerseApiError),
+        (401, {"message": "UNAUTHORIZED"}, exc.VimmerseApiError),
         (402, {"message": "INSUFFICIENT_CREDIT"}, exc.VimmerseInsufficientCreditError),
         (404, {"message": "NOT_FOUND"}, exc.VimmerseNotFoundError),
-        (422, {"detail": [{"loc": ["body", "loop"], "msg": "bad"}]}, exc.VimmerseUnprocessableError),
+        (422, {"detail": [{"loc": ["body", "loop"], "msg": "bad"}]}, exc.VimmerseApiError),
     ],
 )
 def test_client_errors_are_typed_and_never_retried(server, hook, status, body, cls):
@@ -129,7 +129,7 @@ def test_reads_retry_5xx_then_succeed(server, hook):
 
 def test_server_errors_surface_after_the_retry_limit(server, hook):
     server.default = Reply(status=500, body={"message": "BOOM"})
-    with pytest.raises(exc.VimmerseServerError):
+    with pytest.raises(exc.VimmerseUnavailableError):
         hook.get_story("s1")
     assert len(server.requests) == 4
 
@@ -146,7 +146,7 @@ def test_retry_after_is_honoured(server, hook, retry_after):
 
 def test_retry_after_longer_than_the_cap_is_raised_not_waited(server, hook):
     server.default = Reply(status=429, headers={"Retry-After": "3600"})
-    with pytest.raises(exc.VimmerseRateLimitedError) as err:
+    with pytest.raises(exc.VimmerseUnavailableError) as err:
         hook.get_story("s1")
     assert err.value.retry_after == 3600 and len(server.requests) == 1
 
@@ -201,14 +201,14 @@ def test_a_key_with_whitespace_inside_is_a_configuration_error_without_the_key(s
 
 def test_a_gateway_page_echoing_the_key_is_redacted(server, hook):
     server.default = Reply(status=502, body=f"<html>upstream failed; request headers: X-Api-Key: {API_KEY}</html>")
-    with pytest.raises(exc.VimmerseServerError) as err:
+    with pytest.raises(exc.VimmerseUnavailableError) as err:
         hook.get_story("s1")
     assert API_KEY not in str(err.value) and "***" in str(err.value)
 
 
 def test_a_401_body_is_not_quoted(server, hook):
     server.default = Reply(status=401, body={"message": f"bad key {API_KEY}"})
-    with pytest.raises(exc.VimmerseAuthenticationError) as err:
+    with pytest.raises(exc.VimmerseApiError) as err:
         hook.get_story("s1")
     assert API_KEY not in str(err.value) and "not retried" in str(err.value)
 
@@ -235,7 +235,7 @@ def test_a_dribbled_body_cannot_outlast_the_timeout(monkeypatch):
     set_connection(monkeypatch, f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=1, retry_limit=0)
     hook = VimmerseHook()
     try:
-        with pytest.raises(exc.VimmerseTransportError, match="no complete answer within 1s"):
+        with pytest.raises(exc.VimmerseUnavailableError, match="no complete answer within 1s"):
             hook.get_story("s1")
     finally:
         stop.set()
@@ -246,24 +246,24 @@ def test_retry_after_never_runs_past_the_waits_deadline(server, hook):
     server.default = Reply(status=429, headers={"Retry-After": "30"})
     import time
 
-    with pytest.raises(exc.VimmerseRateLimitedError, match="would pass the wait's deadline"):
+    with pytest.raises(exc.VimmerseUnavailableError, match="would pass the wait's deadline"):
         hook.get_story("s1", deadline=time.monotonic() + 5)
     assert hook._sleep.waits == []
 
 
 def test_a_429_that_is_not_retried_says_why(server, hook):
     server.default = Reply(status=429, headers={"Retry-After": "3600"})
-    with pytest.raises(exc.VimmerseRateLimitedError, match=r"Retry-After 3600s is longer than .*max_retry_delay"):
+    with pytest.raises(exc.VimmerseUnavailableError, match=r"Retry-After 3600s is longer than .*max_retry_delay"):
         hook.get_story("s1")
     server.default = Reply(status=429, headers={"Retry-After": "0"})
-    with pytest.raises(exc.VimmerseRateLimitedError, match=r"retry limit \(3\) was reached"):
+    with pytest.raises(exc.VimmerseUnavailableError, match=r"retry limit \(3\) was reached"):
         hook.get_story("s1")
 
 
 def test_could_not_connect_names_the_url_and_the_cause_without_a_chain(monkeypatch):
     with refused_url() as url:
         set_connection(monkeypatch, url, retry_limit=0)
-        with pytest.raises(exc.VimmerseTransportError) as err:
+        with pytest.raises(exc.VimmerseUnavailableError) as err:
             VimmerseHook().get_story("s1")
     assert str(err.value) == f"Could not connect to {url}/v2/story/s1: connection refused."
     assert err.value.__cause__ is None and err.value.__context__ is None  # no chained traceback
@@ -299,7 +299,7 @@ def test_connection_refused_is_retried_even_for_creates(monkeypatch):
         set_connection(monkeypatch, url, retry_limit=2)
         hook = VimmerseHook()
         hook._sleep = SleepRecorder()
-        with pytest.raises(exc.VimmerseTransportError) as err:
+        with pytest.raises(exc.VimmerseUnavailableError) as err:
             hook.idea_to_video("idea")
     assert not isinstance(err.value, exc.VimmerseStoryMayExistError)
     assert len(hook._sleep.waits) == 2
@@ -322,7 +322,7 @@ def test_one_keep_alive_session_per_hook(server, hook):
 def test_api_key_never_appears_in_logs_or_errors(server, hook, caplog, capfd):
     server.replies = [Reply(status=503), Reply(status=500)]
     server.default = Reply(status=401, body={"message": "UNAUTHORIZED"})
-    with caplog.at_level(logging.DEBUG), pytest.raises(exc.VimmerseAuthenticationError) as err:
+    with caplog.at_level(logging.DEBUG), pytest.raises(exc.VimmerseApiError) as err:
         hook.get_story("s1")
     printed = capfd.readouterr()
     assert "retry 1/3" in printed.out + printed.err + caplog.text  # the retries were logged...
@@ -408,7 +408,7 @@ def test_insufficient_credit_creates_nothing(sandbox_conn):
 def test_wait_for_story_times_out_without_cancelling(server, hook):
     server.default = Reply(body=story_body("s1", "processing", progress_percentage=30))
     hook._sleep = lambda seconds: None
-    with pytest.raises(exc.VimmerseWaitTimeoutError, match="last progress 30%"):
+    with pytest.raises(exc.VimmerseWaitError, match="last progress 30%"):
         hook.wait_for_story("s1", poll_interval=1, timeout=0.2)
     assert {r.method for r in server.requests} == {"GET"}
 
@@ -424,7 +424,7 @@ def test_wait_for_story_tolerates_then_gives_up_on_poll_errors(server, hook, mon
         Reply(status=500),
     ]
     server.default = Reply(status=503)
-    with pytest.raises(exc.VimmersePollingError, match="may still be running"):
+    with pytest.raises(exc.VimmerseUnavailableError, match="may still be running"):
         hook.wait_for_story("s1", poll_interval=1, max_poll_errors=2)
     assert len(server.requests) == 5
     assert hook._sleep.waits == [2, 1, 2, 4]  # backs off while polls fail

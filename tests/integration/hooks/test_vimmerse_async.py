@@ -60,7 +60,7 @@ async def test_unreachable_service_is_a_transport_error(monkeypatch):
     with refused_url() as url:
         set_connection(monkeypatch, url, retry_limit=1)
         async with VimmerseAsyncHook() as hook:
-            with pytest.raises(exc.VimmerseTransportError):
+            with pytest.raises(exc.VimmerseUnavailableError):
                 await hook.get_story("s1")
 
 

@@ -140,7 +140,7 @@ def test_unknown_names_reach_the_service_and_its_422_names_the_field(
     sandbox_conn, monkeypatch, api_version, case, call, field, caplog
 ):
     set_connection(monkeypatch, sandbox_conn.url, api_version=api_version)
-    with pytest.raises(exc.VimmerseUnprocessableError) as err:
+    with pytest.raises(exc.VimmerseApiError) as err:
         call(VimmerseHook())
     assert field in str(err.value)
     if api_version == "legacy":  # FastAPI's detail list; v2 says it in its message, with a code
@@ -169,21 +169,21 @@ def test_invalid_download_destination(sandbox_conn, destination, tmp_path, monke
 
 
 SERVER_SIDE = [
-    ("non-JSON 200", Reply(body="OK"), exc.VimmerseResponseError, "not JSON"),
+    ("non-JSON 200", Reply(body="OK"), exc.VimmerseUnavailableError, "not JSON"),
     (
         "HTML error page from a proxy",
         Reply(status=502, body="<html><h1>Bad Gateway</h1></html>", headers={"Content-Type": "text/html"}),
-        exc.VimmerseServerError,
+        exc.VimmerseUnavailableError,
         "502",
     ),
     (
         "HTML 200 page from a captive proxy",
         Reply(body="<html>Login</html>", headers={"Content-Type": "text/html"}),
-        exc.VimmerseResponseError,
+        exc.VimmerseUnavailableError,
         "proxy",
     ),
-    ("200 without a story", Reply(body={"result": {}}), exc.VimmerseResponseError, "'id'"),
-    ("data without an id", Reply(body={"data": {"status": "new"}}), exc.VimmerseResponseError, "'id'"),
+    ("200 without a story", Reply(body={"result": {}}), exc.VimmerseUnavailableError, "'id'"),
+    ("data without an id", Reply(body={"data": {"status": "new"}}), exc.VimmerseUnavailableError, "'id'"),
 ]
 
 

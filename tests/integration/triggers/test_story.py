@@ -8,7 +8,7 @@ import time
 import pytest
 
 from airflow_provider_vimmerse import polling
-from airflow_provider_vimmerse.exceptions import VimmersePollingError
+from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from airflow_provider_vimmerse.polling import error_for_event
 from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
@@ -73,7 +73,7 @@ async def test_persistent_errors_end_in_an_error_event(monkeypatch):
         )
     assert event["status"] == "error" and "500" in event["message"]
     assert len(server.requests) == 3
-    assert isinstance(error_for_event(event, 60), VimmersePollingError)
+    assert isinstance(error_for_event(event, 60), VimmerseUnavailableError)
     assert "may still be running" in str(error_for_event(event, 60))
 
 
@@ -140,7 +140,7 @@ async def test_success_that_never_gets_a_video_ends_after_the_grace(monkeypatch)
 
 @pytest.mark.parametrize("interval", [0, 0.25])
 async def test_no_wait_polls_faster_than_once_a_second(interval, monkeypatch):
-    from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseWaitTimeoutError
+    from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseWaitError
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
     from airflow_provider_vimmerse.sensors.story import VimmerseStorySensor
 
@@ -150,7 +150,7 @@ async def test_no_wait_polls_faster_than_once_a_second(interval, monkeypatch):
         (event,) = await _events(VimmerseStoryTrigger("s1", end_time=time.time() + 2.5, poll_interval=interval))
         assert event["status"] == "timeout" and len(server.requests) <= 4  # not ~1,000 a second
         server.requests.clear()
-        with pytest.raises(VimmerseWaitTimeoutError):
+        with pytest.raises(VimmerseWaitError):
             await asyncio.to_thread(VimmerseHook().wait_for_story, "s1", poll_interval=interval, timeout=2.5)
         assert len(server.requests) <= 4
         # A sensor is checked like the operators, when the DAG is parsed.

@@ -58,7 +58,7 @@ def test_backoff_grows_is_capped_and_never_undercuts_retry_after():
 
 
 def test_next_retry_raises_the_typed_error_when_no_retry_is_left():
-    with pytest.raises(exc.VimmerseServerError):
+    with pytest.raises(exc.VimmerseUnavailableError):
         next_retry(POLICY, 3, method="GET", path="/story/x", charges=False, status=500, body=b"{}")
     delay, why = next_retry(POLICY, 0, method="GET", path="/story/x", charges=False, status=502, body=b"{}")
     assert 0.5 <= delay <= 1 and "502" in why
@@ -70,7 +70,7 @@ def test_a_charged_request_that_may_have_arrived_is_never_retried():
 
 
 def test_retry_after_longer_than_the_cap_is_not_waited_for():
-    with pytest.raises(exc.VimmerseRateLimitedError):
+    with pytest.raises(exc.VimmerseUnavailableError):
         next_retry(POLICY, 0, method="GET", path="/story/x", charges=False, status=429, body=b"{}", retry_after="600")
 
 

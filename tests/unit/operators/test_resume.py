@@ -7,9 +7,8 @@ import logging
 import pytest
 
 from airflow_provider_vimmerse.exceptions import (
-    VimmersePollingError,
-    VimmerseTriggerEventError,
-    VimmerseWaitTimeoutError,
+    VimmerseUnavailableError,
+    VimmerseWaitError,
 )
 from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
 
@@ -21,17 +20,17 @@ def operator():
 
 @pytest.mark.parametrize("event", [None, {}, {"status": "weird", "story_id": "s"}, {"status": "success"}])
 def test_malformed_event(operator, event):
-    with pytest.raises(VimmerseTriggerEventError):
+    with pytest.raises(VimmerseWaitError):
         operator.execute_complete({}, event)
 
 
 def test_error_event_is_a_polling_error_not_a_story_failure(operator):
-    with pytest.raises(VimmersePollingError, match="may still be running"):
+    with pytest.raises(VimmerseUnavailableError, match="may still be running"):
         operator.execute_complete({}, {"status": "error", "story_id": "s1", "message": "HTTP 502"})
 
 
 def test_timeout_event(operator):
-    with pytest.raises(VimmerseWaitTimeoutError, match=r"s1 did not finish within 90s \(last progress 40%\)"):
+    with pytest.raises(VimmerseWaitError, match=r"s1 did not finish within 90s \(last progress 40%\)"):
         operator.execute_complete({}, {"status": "timeout", "story_id": "s1", "progress": 40})
 
 

@@ -12,7 +12,7 @@ import pytest
 from airflow.sdk import DAG
 
 from airflow_provider_vimmerse import endpoints as api
-from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmersePollingError, VimmerseServerError
+from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.operators.story import (
     LEGACY_STATE_KEY,
@@ -168,7 +168,7 @@ def test_a_story_recorded_by_an_older_version_is_still_reattached():
 
 def test_a_404_right_after_the_create_is_lag_not_a_missing_story():
     hook = FakeHook({})
-    with pytest.raises(VimmersePollingError, match="not readable yet"):
+    with pytest.raises(VimmerseUnavailableError, match="not readable yet"):
         _operator(hook)._reattach_or_submit({"task_state_store": _recorded(created=time.time() - 5)})
     assert hook.created == []
 
@@ -181,8 +181,8 @@ def test_a_retry_submits_anew_when_the_old_story_failed_or_is_gone(stories):
 
 
 def test_a_retry_that_cannot_read_the_old_story_does_not_pay_again():
-    hook = FakeHook({"old": _story("old", "processing")}, read_error=VimmerseServerError("502", status_code=502))
-    with pytest.raises(VimmersePollingError, match="charged twice"):
+    hook = FakeHook({"old": _story("old", "processing")}, read_error=VimmerseUnavailableError("502", status_code=502))
+    with pytest.raises(VimmerseUnavailableError, match="charged twice"):
         _operator(hook)._reattach_or_submit({"task_state_store": _recorded()})
     assert hook.created == []
 
