@@ -12,7 +12,9 @@ from urllib.parse import SplitResult
 if TYPE_CHECKING:
     from airflow.sdk import Asset
 
-DEFAULT_API_HOST = "api.vimmerse.net"
+__all__ = ["convert_asset_to_openlineage", "create_asset", "sanitize_uri"]
+
+_DEFAULT_API_HOST = "api.vimmerse.net"
 
 
 def sanitize_uri(uri: SplitResult) -> SplitResult:
@@ -24,7 +26,7 @@ def sanitize_uri(uri: SplitResult) -> SplitResult:
     return uri
 
 
-def create_asset(*, story_id: str, api_host: str = DEFAULT_API_HOST, extra: dict[str, Any] | None = None) -> Asset:
+def create_asset(*, story_id: str, api_host: str = _DEFAULT_API_HOST, extra: dict[str, Any] | None = None) -> Asset:
     """The Asset of a story."""
     from airflow.sdk import Asset
 

@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.endpoints import ENDPOINTS
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._endpoints import ENDPOINTS
 
-__all__ = ["PRICING_READ_ON", "RATES", "check_credit_cap", "credit_pool_slots", "describe_estimate", "estimate_credits"]
+__all__ = [
+    "PRICING_READ_ON",
+    "RATES",
+    "_check_credit_cap",
+    "_credit_pool_slots",
+    "describe_estimate",
+    "estimate_credits",
+]
 
 #: When the published table below was read from the service's reference.
 PRICING_READ_ON = "2026-11-30"
@@ -108,7 +115,7 @@ def describe_estimate(step: str, arguments: Mapping[str, Any]) -> str:
     )
 
 
-def check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) -> int | None:
+def _check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) -> int | None:
     """
     The step's estimate, after checking it against ``max_credits`` (``None``: no cap).
 
@@ -132,7 +139,7 @@ def check_credit_cap(step: str, arguments: Mapping[str, Any], max_credits: Any) 
     return estimate
 
 
-def credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any) -> int:
+def _credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any) -> int:
     """
     The Airflow pool slots a task of ``step`` occupies in a credit pool: its ``max_credits``, or the
     estimate of its arguments when they are literal (a templated value is known only at run time).

@@ -17,6 +17,19 @@ from typing import Any
 import pendulum
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+__all__ = [
+    "VimmerseApiError",
+    "VimmerseConfigurationError",
+    "VimmerseError",
+    "VimmerseInsufficientCreditError",
+    "VimmerseInvalidParameterError",
+    "VimmerseNotFoundError",
+    "VimmerseStoryFailedError",
+    "VimmerseStoryMayExistError",
+    "VimmerseUnavailableError",
+    "VimmerseWaitError",
+]
+
 
 class VimmerseError(AirflowException):
     """
@@ -206,7 +219,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def parse_retry_after(value: str | None) -> float | None:
+def _parse_retry_after(value: str | None) -> float | None:
     """``Retry-After`` as seconds from now: either delta-seconds or an HTTP date."""
     if not value:
         return None
@@ -239,12 +252,12 @@ def _describe_detail(detail: list[Any]) -> str:
     return "; ".join(parts)
 
 
-def redact(text: str, secret: str | None) -> str:
+def _redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` replaced by ``***``."""
     return text.replace(secret, "***") if secret else text
 
 
-def with_note(error: VimmerseError, note: str) -> VimmerseError:
+def _with_note(error: VimmerseError, note: str) -> VimmerseError:
     """The same error (type and fields), its message ending with ``note``."""
     message = BaseException.__str__(error).rstrip(".")
     fields = {
@@ -253,7 +266,7 @@ def with_note(error: VimmerseError, note: str) -> VimmerseError:
     return type(error)(f"{message} ({note}).", **fields)
 
 
-def error_for_status(
+def _error_for_status(
     status: int,
     body: bytes | str,
     *,
@@ -269,7 +282,7 @@ def error_for_status(
         request's headers). Bodies of 401 and 403 are not quoted at all: only their machine code
         (an upper-case word such as ``UNAUTHORIZED``) is kept.
     """
-    text = redact(body.decode("utf-8", "replace") if isinstance(body, bytes) else body, secret)
+    text = _redact(body.decode("utf-8", "replace") if isinstance(body, bytes) else body, secret)
     try:
         payload = json.loads(text)
     except (ValueError, RecursionError):
@@ -285,7 +298,7 @@ def error_for_status(
     )
     if status == 429 or status >= 500:
         return VimmerseUnavailableError(
-            message, status_code=status, code=code, detail=detail, retry_after=parse_retry_after(retry_after)
+            message, status_code=status, code=code, detail=detail, retry_after=_parse_retry_after(retry_after)
         )
     return _STATUS_ERRORS.get(status, VimmerseApiError)(message, status_code=status, code=code, detail=detail)
 
@@ -312,7 +325,7 @@ def _error_fields(payload: Any) -> tuple[str | None, str, list[Any]]:
     return code, prose[:300], detail if isinstance(detail, list) else []
 
 
-def transport_error(
+def _transport_error(
     *, method: str, path: str, charges: bool, connected: bool, cause: str, url: str = ""
 ) -> VimmerseError:
     """The error for a request that got no answer after its retries (``connected``: it may have arrived)."""
@@ -327,7 +340,7 @@ def transport_error(
     return VimmerseUnavailableError(f"{method} {path} failed: {cause}.")
 
 
-def may_exist_error(method: str, path: str, what: str) -> VimmerseStoryMayExistError:
+def _may_exist_error(method: str, path: str, what: str) -> VimmerseStoryMayExistError:
     """A charged request that the service may have handled although its answer says otherwise."""
     return VimmerseStoryMayExistError(
         f"{method} {path} {what}. The service may have created and charged the story before that happened; "
@@ -335,18 +348,18 @@ def may_exist_error(method: str, path: str, what: str) -> VimmerseStoryMayExistE
     )
 
 
-def oversized_answer(method: str, path: str, *, charges: bool, limit: int) -> VimmerseError:
+def _oversized_answer(method: str, path: str, *, charges: bool, limit: int) -> VimmerseError:
     """The error for a 2xx answer larger than ``limit`` bytes (it was not read past that)."""
     what = f"answered with more than {limit // (1024 * 1024)} MiB (decompressed); it was not read"
     if charges:
-        return may_exist_error(method, path, what)
+        return _may_exist_error(method, path, what)
     return VimmerseUnavailableError(f"{method} {path} {what}.")
 
 
-def error_for_event(value: dict[str, Any], timeout: float | None, story: Any = None) -> VimmerseError:
+def _error_for_event(value: dict[str, Any], timeout: float | None, story: Any = None) -> VimmerseError:
     """
     The error a task raises for a wait that did not end in ``success`` (an event as built by
-    :mod:`airflow_provider_vimmerse.polling`; ``story``: the story as last read, when it could be).
+    :mod:`airflow_provider_vimmerse._polling`; ``story``: the story as last read, when it could be).
     """
     story_id, status = value["story_id"], value["status"]
     message = value.get("message") or ""

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_vimmerse import __version__
-from airflow_provider_vimmerse.config import API_VERSIONS, OPTIONS, SECTION
+from airflow_provider_vimmerse._config import API_VERSIONS, OPTIONS, SECTION
+
+__all__ = ["get_provider_info"]
 
 _INTEGRATION = "Vimmerse"
 

@@ -13,6 +13,8 @@ from pendulum import DateTime
 
 from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
 
+__all__ = ["VimmerseStory", "VimmerseStoryStatus"]
+
 
 class VimmerseStoryStatus(str, Enum):
     """Status of a story. ``UNKNOWN`` stands for any value the service adds later."""
@@ -154,7 +156,7 @@ class VimmerseStory:
         return summary
 
 
-def data_from_body(body: bytes | str, *, method: str, path: str) -> Any:
+def _data_from_body(body: bytes | str, *, method: str, path: str) -> Any:
     """
     Return the object a 2xx JSON body carries: the ``data`` member of Legacy's ``{"data": {...}}``,
     or the body itself when it is flat (v2, and the OpenAPI's declared schemas); ``None`` for the
@@ -180,13 +182,13 @@ def data_from_body(body: bytes | str, *, method: str, path: str) -> Any:
     return payload
 
 
-def story_from_body(body: bytes | str, *, method: str, path: str) -> VimmerseStory:
+def _story_from_body(body: bytes | str, *, method: str, path: str) -> VimmerseStory:
     """
     Parse a 2xx body as a story, wrapped in ``data`` or flat.
 
     :raises VimmerseUnavailableError: for non-JSON bodies, or an answer that is not a story.
     """
-    data = data_from_body(body, method=method, path=path)
+    data = _data_from_body(body, method=method, path=path)
     try:
         return VimmerseStory.from_api(data)
     except VimmerseUnavailableError as err:

@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     import requests
 
-    from airflow_provider_vimmerse.download import download
+    from airflow_provider_vimmerse._download import download
 
     session = requests.Session()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

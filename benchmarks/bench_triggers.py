@@ -25,7 +25,7 @@ def _patch_hook(variant: str) -> None:
     from airflow.providers.http.hooks.http import HttpAsyncHook
 
     from airflow_provider_vimmerse.hooks import vimmerse_async
-    from airflow_provider_vimmerse.models import story_from_body
+    from airflow_provider_vimmerse.models import _story_from_body
     from airflow_provider_vimmerse.triggers import story as trigger_module
 
     class Baseline(vimmerse_async.VimmerseAsyncHook):
@@ -62,7 +62,7 @@ def _patch_hook(variant: str) -> None:
             else:  # a new HTTP session per poll
                 response = await self._plain.run(endpoint=path)
                 body = await response.read()
-            return story_from_body(body, method="GET", path=path)
+            return _story_from_body(body, method="GET", path=path)
 
     Baseline._base = json.loads(__import__("os").environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]
     trigger_module.VimmerseAsyncHook = Baseline

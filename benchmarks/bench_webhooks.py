@@ -31,7 +31,7 @@ STORY_SECONDS = 300.0
 async def _run(mode: str, count: int, start: float, low: float, high: float, tokens_file: str) -> dict:
     import requests
 
-    from airflow_provider_vimmerse import config
+    from airflow_provider_vimmerse import _config as config
     from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 
     config.webhook_bind()  # a running triggerer has its configuration loaded already: not part of a wait
@@ -75,7 +75,7 @@ def _free_port() -> int:
 
 
 def measure(count: int, duration: float) -> list[Row]:
-    from airflow_provider_vimmerse.webhooks import WebhookToken
+    from airflow_provider_vimmerse._webhooks import WebhookToken
 
     low, high = 2.0, duration
     results = {}

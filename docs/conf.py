@@ -34,5 +34,5 @@ html_title = "airflow-provider-vimmerse"
 pygments_style = "friendly"
 
 # The parameter tables, the alias table and the value lists come from the endpoint specs
-# (airflow_provider_vimmerse.endpoints), the one place they are stated.
+# (airflow_provider_vimmerse._endpoints), the one place they are stated.
 write_parameter_pages(HERE / "_generated")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse import _endpoints as api
 
 
 def _cell(text: str) -> str:

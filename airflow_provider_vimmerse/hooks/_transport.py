@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_vimmerse import exceptions as exc
-from airflow_provider_vimmerse.config import API_VERSIONS
+from airflow_provider_vimmerse._config import API_VERSIONS
 
 DEFAULT_HOST = "https://api.vimmerse.net"
 DEFAULT_CONN_ID = "vimmerse_default"
@@ -283,7 +283,7 @@ def describe_failure(err: BaseException, read_timeout: float | None = None) -> s
 
 def oversized_answer(method: str, path: str, *, charges: bool) -> exc.VimmerseError:
     """The error for a 2xx answer larger than :data:`MAX_ANSWER_BYTES` (it was not read past that)."""
-    return exc.oversized_answer(method, path, charges=charges, limit=MAX_ANSWER_BYTES)
+    return exc._oversized_answer(method, path, charges=charges, limit=MAX_ANSWER_BYTES)
 
 
 def next_retry(
@@ -316,27 +316,27 @@ def next_retry(
             remaining is not None and delay > remaining
         ):
             connected = failure is not Failure.CONNECT
-            raise exc.transport_error(
+            raise exc._transport_error(
                 method=method, path=path, charges=charges, connected=connected, cause=cause, url=url
             )
         return delay, f"{failure.value} error ({cause})"
     assert status is not None
     if charges and status >= 500 and status != 503:
         # 503 says the request was not taken; any other 5xx may come after the story was made.
-        raise exc.may_exist_error(method, path, f"answered HTTP {status}")
-    error = exc.error_for_status(status, body, method=method, path=path, retry_after=retry_after, secret=secret)
+        raise exc._may_exist_error(method, path, f"answered HTTP {status}")
+    error = exc._error_for_status(status, body, method=method, path=path, retry_after=retry_after, secret=secret)
     if not policy.should_retry(attempt, charges=charges, status=status):
         if status == 429:
-            raise exc.with_note(error, f"not retried: the retry limit ({policy.retry_limit}) was reached")
+            raise exc._with_note(error, f"not retried: the retry limit ({policy.retry_limit}) was reached")
         raise error
     wait = getattr(error, "retry_after", None)
     if wait is not None and wait > policy.max_retry_delay:
-        raise exc.with_note(
+        raise exc._with_note(
             error,
             f"not retried: Retry-After {wait:g}s is longer than the connection's max_retry_delay "
             f"({policy.max_retry_delay:g}s)",
         )
     delay = policy.backoff(attempt, wait)
     if remaining is not None and delay > remaining:
-        raise exc.with_note(error, f"not retried: waiting {delay:g}s would pass the wait's deadline")
+        raise exc._with_note(error, f"not retried: waiting {delay:g}s would pass the wait's deadline")
     return delay, f"HTTP {status}"

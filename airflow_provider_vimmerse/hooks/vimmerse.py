@@ -1,21 +1,20 @@
 """
-The hook for the Vimmerse Story API: :class:`VimmerseHook`, an ``HttpHook``. Its async twin for
-triggers, :class:`~airflow_provider_vimmerse.hooks.vimmerse_async.VimmerseAsyncHook`, is an
-``HttpAsyncHook`` and shares the connection rules, retry policy and error mapping.
+The hook for the Vimmerse Story API: :class:`VimmerseHook`. Its async twin for triggers,
+:class:`~airflow_provider_vimmerse.hooks.vimmerse_async.VimmerseAsyncHook`, shares the connection
+rules, retry policy and error mapping.
 
-The http provider does the transport: the connection becomes the base URL and a session (TLS
-verification, keep-alive adapters), and every request goes through ``Session.request`` (so
-proxies, ``NO_PROXY``, CA bundles and netrc are honoured as requests always does) or, async,
-through ``HttpAsyncHook.session()``, one aiohttp session for a trigger's whole life.
+Both own their HTTP sessions (one ``requests.Session`` per hook, one aiohttp session per trigger),
+as the Databricks hooks do, and are ``BaseHook`` s: the http provider's hooks build their sessions
+in underscore methods (base URL, auth, extras as headers) that we would have to override, and any
+http-provider release could change those. Requests go through ``Session.request``, so proxies,
+``NO_PROXY``, CA bundles and netrc are honoured as requests always does.
 
-What stays ours, and why:
+What else is ours, and why:
 
-- Retries. The http hooks' own retries are off (``HttpHook`` retries only when asked;
-  ``HttpAsyncHook`` gets ``retry_limit=1``) because they would repeat any 5xx, and a repeated
-  create can bill a second story. :mod:`~airflow_provider_vimmerse.hooks._transport` decides,
-  for both hooks alike, and never repeats a request that may have been charged.
+- Retries: :mod:`~airflow_provider_vimmerse.hooks._transport` decides, for both hooks alike, and
+  never repeats a request that may have been charged.
 - Errors keep the service's code, 422 ``detail`` and ``Retry-After``
-  (:func:`~airflow_provider_vimmerse.exceptions.error_for_status`).
+  (:mod:`airflow_provider_vimmerse.exceptions`).
 - Connection extras are settings (timeouts, retries, TLS), never HTTP headers, and the API key
   is added to each API request, never to the session: downloads from a CDN never see it.
 """
@@ -31,17 +30,27 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.http.hooks.http import HttpHook
+from airflow.sdk import BaseHook
 
-from airflow_provider_vimmerse import endpoints as api
-from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse import _endpoints as api
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._polling import (
+    DEFAULT_MAX_POLL_ERRORS,
+    DEFAULT_POLL_INTERVAL,
+    POLL_ERRORS,
+    PollState,
+    decide,
+    event,
+    log_progress,
+    polling_floor,
+)
 from airflow_provider_vimmerse.exceptions import (
     VimmerseConfigurationError,
     VimmerseError,
     VimmerseInvalidParameterError,
     VimmerseUnavailableError,
-    error_for_event,
-    may_exist_error,
+    _error_for_event,
+    _may_exist_error,
 )
 from airflow_provider_vimmerse.hooks._transport import (
     DEFAULT_CONN_ID,
@@ -53,26 +62,18 @@ from airflow_provider_vimmerse.hooks._transport import (
     next_retry,
     oversized_answer,
 )
-from airflow_provider_vimmerse.models import VimmerseStory, data_from_body, story_from_body
-from airflow_provider_vimmerse.polling import (
-    DEFAULT_MAX_POLL_ERRORS,
-    DEFAULT_POLL_INTERVAL,
-    POLL_ERRORS,
-    PollState,
-    decide,
-    event,
-    log_progress,
-    polling_floor,
-)
+from airflow_provider_vimmerse.models import VimmerseStory, _data_from_body, _story_from_body
 
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_vimmerse.download import DownloadResult
+    from airflow_provider_vimmerse._download import DownloadResult
 
-API_KEY_HEADER = "X-Api-Key"
+__all__ = ["VimmerseHook"]
+
+_API_KEY_HEADER = "X-Api-Key"
 # A well-formed story id that cannot exist: the service answers 400 for ids that are not UUIDs.
-CONNECTION_PROBE_ID = "00000000-0000-4000-8000-000000000000"
+_CONNECTION_PROBE_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def _requests_failure(err: Exception) -> Failure:
@@ -160,10 +161,10 @@ class _VimmerseConnection:
 
 
 #: What Airflow's UI sends in place of a saved password.
-MASKED_KEY = "***"
+_MASKED_KEY = "***"
 
 
-class VimmerseHook(_VimmerseConnection, HttpHook):
+class VimmerseHook(_VimmerseConnection, BaseHook):
     """
     Calls the Vimmerse Story API.
 
@@ -172,14 +173,14 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
     ``retry_limit``, ``retry_delay``, ``max_retry_delay``, ``verify_ssl``, ``story_url_template``.
 
     Every endpoint method checks its parameters before anything is sent (see
-    :mod:`airflow_provider_vimmerse.endpoints`) and returns a
+    :mod:`airflow_provider_vimmerse._endpoints`) and returns a
     :class:`~airflow_provider_vimmerse.models.VimmerseStory`.
 
     :param vimmerse_conn_id: the ``vimmerse`` connection to use.
     """
 
     def __init__(self, vimmerse_conn_id: str = _VimmerseConnection.default_conn_name, **kwargs: Any) -> None:
-        super().__init__(method="GET", http_conn_id=vimmerse_conn_id, **kwargs)
+        super().__init__(**kwargs)
         self.vimmerse_conn_id = vimmerse_conn_id
         self._sleep: Callable[[float], None] = time.sleep
 
@@ -189,25 +190,14 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         with _missing_connection(self.vimmerse_conn_id):
             return ConnectionSettings.from_connection(self.get_connection(self.vimmerse_conn_id))
 
-    # HttpHook's session building, with our connection rules: the base URL defaults to the live
-    # API, no basic auth (the key travels per request), and extras are settings, not headers.
-    def _set_base_url(self, connection: Any) -> None:
-        self.base_url = self.settings.base_url
-        self._base_url_initialized = True
-
-    def _configure_session_from_auth(self, session: requests.Session, connection: Any) -> requests.Session:
-        return session
-
-    def _configure_session_from_extra(
-        self, session: requests.Session, connection: Any, extra_options: dict[str, Any]
-    ) -> requests.Session:
-        session.verify = self.settings.verify_ssl
-        return session
-
     @cached_property
     def session(self) -> requests.Session:
-        """One keep-alive session for this hook, built by ``HttpHook.get_conn``."""
-        return self.get_conn()
+        """One keep-alive session for this hook (TLS verification from the connection)."""
+        import requests
+
+        session = requests.Session()
+        session.verify = self.settings.verify_ssl
+        return session
 
     def close(self) -> None:
         """Close the HTTP session."""
@@ -236,7 +226,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         settings = self.settings
         policy = settings.retry
         url = settings.base_url + path
-        headers = {API_KEY_HEADER: settings.api_key, "Accept": "application/json"}
+        headers = {_API_KEY_HEADER: settings.api_key, "Accept": "application/json"}
         attempt = 0
         while True:
             failure = response = status = retry_after = None
@@ -298,14 +288,14 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         body = self._encode(endpoint, fields, self.settings.api_version)
         raw = self._request(endpoint.method, path, charges=endpoint.charges, **body)
         try:
-            data = data_from_body(raw, method=endpoint.method, path=path)
+            data = _data_from_body(raw, method=endpoint.method, path=path)
             if data is None and story_id is not None:
                 # Some operations answer ``{}``: the story is read back instead.
                 return self.get_story(story_id)
             return VimmerseStory.from_api(data)
         except VimmerseUnavailableError as err:
             if endpoint.charges:
-                raise may_exist_error(
+                raise _may_exist_error(
                     endpoint.method, path, f"answered 2xx, but the answer could not be read ({err})"
                 ) from None
             raise
@@ -325,7 +315,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         if endpoint.body == "json":
             return {"json": fields}
         if endpoint.body == "multipart":
-            from airflow_provider_vimmerse.uploads import read_image_files
+            from airflow_provider_vimmerse._uploads import read_image_files
 
             images = fields.pop("image_files", None)
             files = [("image_files", upload) for upload in (read_image_files(images) if images else [])]
@@ -378,7 +368,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         :param deadline: a ``time.monotonic()`` instant no retry wait may pass.
         """
         path = self._story_path(f"/story/{v.story_id(story_id)}")
-        return story_from_body(self._request("GET", path, deadline=deadline), method="GET", path=path)
+        return _story_from_body(self._request("GET", path, deadline=deadline), method="GET", path=path)
 
     def delete_story(self, story_id: str) -> None:
         """Delete a story (``DELETE /v2/story/{id}``, or ``/story/{id}`` on Legacy). Paid work is gone for good."""
@@ -410,7 +400,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         """Return the body of ``GET /health`` (the service is up when this does not raise)."""
         body = self._request("GET", "/health")
         try:
-            return data_from_body(body, method="GET", path="/health")
+            return _data_from_body(body, method="GET", path="/health")
         except VimmerseError:
             return body.decode("utf-8", "replace")
 
@@ -428,7 +418,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             version = self.settings.api_version
         except VimmerseError as err:
             return False, str(err)
-        if self.settings.api_key == MASKED_KEY:
+        if self.settings.api_key == _MASKED_KEY:
             return False, (
                 "The key to test is Airflow's mask ('***'), not a key: the UI's Test button sends the masked "
                 "password of a saved connection. Type the key into the form again, or test from the command "
@@ -440,7 +430,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         except VimmerseError as err:
             return False, f"Vimmerse API at {base_url} not reachable: {err}"
         try:
-            self.get_story(CONNECTION_PROBE_ID)
+            self.get_story(_CONNECTION_PROBE_ID)
         except VimmerseError as err:
             status = getattr(err, "status_code", None)
             if status == 404:
@@ -469,7 +459,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         """
         Poll a story until it is finished, logging progress when it changes.
 
-        When to stop is :func:`~airflow_provider_vimmerse.polling.decide`'s call, as for the trigger and sensor.
+        When to stop is :func:`~airflow_provider_vimmerse._polling.decide`'s call, as for the trigger and sensor.
 
         :param poll_interval: seconds between polls, at least 1 (a smaller value polls every second).
         :param timeout: seconds to wait at most (``None``: no limit).
@@ -511,7 +501,7 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
             if decision.done:
                 if decision.outcome == "success":
                     return decision.story
-                raise error_for_event(event(decision, story_id), timeout, decision.story)
+                raise _error_for_event(event(decision, story_id), timeout, decision.story)
             state = decision.state
             self._sleep(decision.sleep)
 
@@ -528,8 +518,8 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
 
         :raises VimmerseConfigurationError: when ``[vimmerse] webhook_public_url`` is not set.
         """
-        from airflow_provider_vimmerse import config
-        from airflow_provider_vimmerse.webhooks import WebhookToken
+        from airflow_provider_vimmerse import _config as config
+        from airflow_provider_vimmerse._webhooks import WebhookToken
 
         public_url = config.webhook_public_url()
         if not public_url:
@@ -543,14 +533,14 @@ class VimmerseHook(_VimmerseConnection, HttpHook):
         Stream ``url`` to the local file ``destination`` (atomic, resumable, length-checked).
 
         The API key is sent only when ``url`` is on the API host itself; video CDNs never see it.
-        Keyword arguments go to :func:`airflow_provider_vimmerse.download.download`.
+        Keyword arguments go to :func:`airflow_provider_vimmerse._download.download`.
         """
-        from airflow_provider_vimmerse.download import download
+        from airflow_provider_vimmerse._download import download
 
         settings = self.settings
 
         def headers_for(target: str) -> dict[str, str]:
-            return {API_KEY_HEADER: settings.api_key} if settings.is_api_url(target) else {}
+            return {_API_KEY_HEADER: settings.api_key} if settings.is_api_url(target) else {}
 
         return download(
             self.session,

@@ -1,12 +1,13 @@
 """
-:class:`VimmerseAsyncHook`: the async client a trigger uses, an ``HttpAsyncHook`` whose
-``session()`` serves the trigger's whole life. It shares the connection rules, the retry policy
-and the error mapping of :class:`~airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook`.
+:class:`VimmerseAsyncHook`: the async client a trigger uses, with one aiohttp session for the
+trigger's whole life (the connection is looked up once, asynchronously). It shares the connection
+rules, the retry policy and the error mapping of
+:class:`~airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook`, and owns its session for the same
+reason (see that module).
 
-``HttpAsyncHook.session()`` looks the connection up once and opens the one aiohttp session; the
-requests then go straight to that session. ``AsyncHttpSession.run`` would wrap each one in a
-tenacity retry loop (even at ``retry_limit=1``), which doubled the triggerer's CPU per poll with
-1,000 waiting triggers (docs/performance.md); our retry policy does the retrying instead.
+Each request goes straight to the session: a generic retry wrapper around every poll (tenacity,
+as ``HttpAsyncHook`` uses) doubled the triggerer's CPU per poll with 1,000 waiting triggers
+(docs/performance.md); our retry policy does the retrying instead.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 import aiohttp
-from airflow.providers.http.hooks.http import HttpAsyncHook, SessionConfig
+from airflow.sdk import BaseHook
 
-from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse import _validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError
 from airflow_provider_vimmerse.hooks._transport import (
     MAX_ANSWER_BYTES,
@@ -26,8 +27,10 @@ from airflow_provider_vimmerse.hooks._transport import (
     next_retry,
     oversized_answer,
 )
-from airflow_provider_vimmerse.hooks.vimmerse import API_KEY_HEADER, _missing_connection, _VimmerseConnection
-from airflow_provider_vimmerse.models import VimmerseStory, story_from_body
+from airflow_provider_vimmerse.hooks.vimmerse import _API_KEY_HEADER, _missing_connection, _VimmerseConnection
+from airflow_provider_vimmerse.models import VimmerseStory, _story_from_body
+
+__all__ = ["VimmerseAsyncHook"]
 
 
 def _aiohttp_failure(err: BaseException) -> Failure:
@@ -49,66 +52,54 @@ async def _read_capped(response: aiohttp.ClientResponse, limit: int = MAX_ANSWER
     return b"".join(chunks), True
 
 
-class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
+class VimmerseAsyncHook(_VimmerseConnection, BaseHook):
     """
-    The async client a trigger uses: one aiohttp session for its lifetime, through ``HttpAsyncHook.session()``.
+    The async client a trigger uses: one aiohttp session for its lifetime.
 
     Use it as ``async with VimmerseAsyncHook(conn_id) as hook: await hook.get_story(story_id)``.
     The connection is looked up asynchronously, so the triggerer's event loop never blocks.
+
+    :param vimmerse_conn_id: the ``vimmerse`` connection to use.
     """
 
     def __init__(self, vimmerse_conn_id: str = _VimmerseConnection.default_conn_name) -> None:
-        # retry_limit=1: one attempt per call; our retry policy decides about the next.
-        super().__init__(method="GET", http_conn_id=vimmerse_conn_id, retry_limit=1)
+        super().__init__()
         self.vimmerse_conn_id = vimmerse_conn_id
         self.settings: ConnectionSettings | None = None
-        self._session_cm: Any = None
         self._client: aiohttp.ClientSession | None = None
-        self._headers: dict[str, str] = {}
-        self._options: dict[str, Any] = {}
 
-    async def config(self) -> SessionConfig:
-        """The session's configuration from the connection: base URL, timeouts, TLS; no extras as headers."""
-        if self._config is None:
-            with _missing_connection(self.vimmerse_conn_id):
-                settings = ConnectionSettings.from_connection(await self.aget_connection(self.vimmerse_conn_id))
-            self.settings = settings
-            options: dict[str, Any] = {
-                # One timer per request (total) rather than one re-armed on every chunk read.
-                "timeout": aiohttp.ClientTimeout(
-                    total=settings.connect_timeout + settings.timeout, sock_connect=settings.connect_timeout
-                ),
-                "allow_redirects": False,
-                "check_response": False,
-            }
-            if not settings.verify_ssl:
-                options["ssl"] = False
-            self._config = SessionConfig(
-                base_url=settings.base_url, headers={"Accept": "application/json"}, extra_options=options
-            )
-        return self._config
-
-    def _get_request_func(self, session: aiohttp.ClientSession, method: str | None = None) -> Any:
-        # HttpAsyncHook.session() hands over the aiohttp session it opened: keep it for our requests.
-        # It only ever talks to the API, so it carries the key and Accept headers itself (set once,
-        # not merged into every poll).
-        session.headers.update(self._headers)
-        self._client = session
-        return super()._get_request_func(session=session, method=method)
+    async def _read_settings(self) -> ConnectionSettings:
+        try:
+            from airflow.providers.common.compat.connection import get_async_connection
+        except ImportError:  # pragma: no cover - an older common-compat
+            get_async_connection = None
+        with _missing_connection(self.vimmerse_conn_id):
+            if get_async_connection is not None:
+                # Works around Airflow < 3.3.2, whose aget_connection can deadlock the event loop.
+                connection = await get_async_connection(self.vimmerse_conn_id, hook=self)
+            else:  # pragma: no cover
+                connection = await self.aget_connection(self.vimmerse_conn_id)
+            return ConnectionSettings.from_connection(connection)
 
     async def __aenter__(self) -> VimmerseAsyncHook:
-        config = await self.config()
-        # What every request of this hook's life sends, built once: polls are the hot path.
-        self._headers = {**(config.headers or {}), API_KEY_HEADER: self.settings.api_key}
-        self._options = {key: value for key, value in (config.extra_options or {}).items() if key != "check_response"}
-        self._session_cm = self.session()
-        await self._session_cm.__aenter__()
+        settings = self.settings = await self._read_settings()
+        # The session only ever talks to the API, so it carries the key and Accept headers itself
+        # (set once, not merged into every poll), and one timer per request (total) rather than
+        # one re-armed on every chunk read.
+        self._client = aiohttp.ClientSession(
+            headers={"Accept": "application/json", _API_KEY_HEADER: settings.api_key},
+            timeout=aiohttp.ClientTimeout(
+                total=settings.connect_timeout + settings.timeout, sock_connect=settings.connect_timeout
+            ),
+            connector=aiohttp.TCPConnector(ssl=None if settings.verify_ssl else False),
+            trust_env=True,
+        )
         return self
 
     async def __aexit__(self, *exc_info: Any) -> None:
-        if self._session_cm is not None:
-            await self._session_cm.__aexit__(*exc_info)
-            self._session_cm = self._client = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     @property
     def api_key(self) -> str:
@@ -120,18 +111,17 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
     async def _request(self, method: str, path: str, *, charges: bool = False) -> bytes:
         import asyncio
 
-        if self._client is None or self.settings is None or self._config is None:
+        if self._client is None or self.settings is None:
             raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
         settings = self.settings
         policy = settings.retry
-        options = self._options
-        url = self._config.base_url + path
+        url = settings.base_url + path
         attempt = 0
         while True:
             failure = status = retry_after = None
             body, cause = b"", ""
             try:
-                async with self._client.request(method, url, **options) as response:
+                async with self._client.request(method, url, allow_redirects=False) as response:
                     body, complete = await _read_capped(response)
                     status, retry_after = response.status, response.headers.get("Retry-After")
             except (aiohttp.ClientError, TimeoutError) as err:
@@ -167,4 +157,4 @@ class VimmerseAsyncHook(_VimmerseConnection, HttpAsyncHook):
         if self.settings is None:
             raise RuntimeError("Use VimmerseAsyncHook as 'async with VimmerseAsyncHook(...) as hook'.")
         path = f"{self.settings.story_path_prefix}/story/{v.story_id(story_id)}"
-        return story_from_body(await self._request("GET", path), method="GET", path=path)
+        return _story_from_body(await self._request("GET", path), method="GET", path=path)

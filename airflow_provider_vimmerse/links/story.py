@@ -10,6 +10,8 @@ if TYPE_CHECKING:
     from airflow.models.taskinstancekey import TaskInstanceKey
     from airflow.sdk import BaseOperator
 
+__all__ = ["VimmerseStoryLink", "VimmerseVideoLink"]
+
 
 def _xcom(key: str, ti_key: TaskInstanceKey) -> str:
     # Imported here: XCom pulls in more of Airflow than DAG parsing should pay for.

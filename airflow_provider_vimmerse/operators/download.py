@@ -15,25 +15,27 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import BaseOperator
 from airflow.sdk import Asset, AssetAlias
 
-from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._storage import LOCAL_PROTOCOLS, STORAGE_SCHEMES_HINT, is_storage_scheme
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseWaitError
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseVideoLink
 from airflow_provider_vimmerse.models import VimmerseStoryStatus
-from airflow_provider_vimmerse.storage import LOCAL_PROTOCOLS, storage_schemes
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, ObjectStoragePath
 
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
+__all__ = ["VimmerseDownloadVideoOperator"]
 
-def destination_uri(destination: str) -> str:
+
+def _destination_uri(destination: str) -> str:
     """The URI an Asset names for a destination: ``file://`` for local paths, the URI itself otherwise."""
     return Path(destination).absolute().as_uri() if "://" not in destination else destination
 
 
-def check_destination(destination: Any) -> None:
+def _check_destination(destination: Any) -> None:
     """
     Refuse a destination that cannot work (empty, a NUL byte, a scheme no filesystem is registered
     for), before anything is paid for.
@@ -43,19 +45,19 @@ def check_destination(destination: Any) -> None:
     if not isinstance(destination, str) or not destination.strip() or "\0" in destination:
         raise VimmerseInvalidParameterError("destination", destination, "a file path or an object storage URI")
     match = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", destination.strip())
-    if match and match.group(1).lower() not in storage_schemes():
+    if match and not is_storage_scheme(match.group(1).lower()):
         raise VimmerseInvalidParameterError(
             "destination",
             destination,
             "a file path, or a URI whose scheme an installed provider registers as a filesystem "
-            f"(here: {', '.join(sorted(storage_schemes()))}; s3://, gs://, ... need their provider)",
+            f"({STORAGE_SCHEMES_HINT})",
         )
 
 
 def _storage_path(destination: Any) -> ObjectStoragePath:
     from airflow.sdk import ObjectStoragePath
 
-    check_destination(destination)
+    _check_destination(destination)
     try:
         return ObjectStoragePath(destination.strip())
     except Exception as err:
@@ -102,7 +104,7 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         if isinstance(destination, str) and "{{" not in destination:
-            check_destination(destination)  # a literal destination is checked when the DAG is parsed
+            _check_destination(destination)  # a literal destination is checked when the DAG is parsed
         default_outlets = "outlets" not in kwargs
         super().__init__(**kwargs)
         self.destination = destination
@@ -118,7 +120,7 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         destination = self.destination
         fixed = isinstance(destination, str) and "{{" not in destination
         if fixed and ("://" in destination or Path(destination).is_absolute()):
-            return [Asset(destination_uri(destination))]
+            return [Asset(_destination_uri(destination))]
         if self.has_dag():
             return [Asset(name=f"{self.dag_id}.{self.task_id}", uri=f"vimmerse-video://{self.dag_id}/{self.task_id}")]
         return []
@@ -158,7 +160,7 @@ class VimmerseDownloadVideoOperator(BaseOperator):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the story's video in, the destination out (``file``, ``s3://bucket``, ...)."""
-        from airflow_provider_vimmerse.lineage import download_lineage
+        from airflow_provider_vimmerse._lineage import download_lineage
 
         url, result = self._downloaded
         return download_lineage(
@@ -183,6 +185,6 @@ class VimmerseDownloadVideoOperator(BaseOperator):
         """Each asset event says which file this run wrote (``extra``: path, bytes, sha256, story_id)."""
         for outlet in self.outlets:
             if isinstance(outlet, AssetAlias):
-                context["outlet_events"][outlet].add(Asset(destination_uri(result["path"])), extra=result)
+                context["outlet_events"][outlet].add(Asset(_destination_uri(result["path"])), extra=result)
             elif isinstance(outlet, Asset):
                 context["outlet_events"][outlet].extra.update(result)

@@ -8,16 +8,14 @@ A retry of the same task instance reattaches to the story recorded in ``task_sta
 (Airflow 3.3+) instead of paying for a new one.
 
 A step's API arguments are not listed here: each operator names its endpoint
-(:mod:`airflow_provider_vimmerse.endpoints`), and its constructor signature and template fields
+(:mod:`airflow_provider_vimmerse._endpoints`), and its constructor signature and template fields
 are derived from that spec. Arguments the user does not set are not sent, so the service's
 documented defaults (stated once, in the spec) apply.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import time
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -25,14 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import BaseOperator, conf
 
-from airflow_provider_vimmerse import config
-from airflow_provider_vimmerse import endpoints as api
-from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError, error_for_event
-from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
-from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
-from airflow_provider_vimmerse.polling import (
+from airflow_provider_vimmerse import _config as config
+from airflow_provider_vimmerse import _endpoints as api
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_TIMEOUT,
     MIN_POLL_INTERVAL,
@@ -40,35 +34,29 @@ from airflow_provider_vimmerse.polling import (
     SUCCESS,
     validate_event,
 )
-from airflow_provider_vimmerse.webhooks import WebhookToken
+from airflow_provider_vimmerse._webhooks import WebhookToken
+from airflow_provider_vimmerse.exceptions import _error_for_event
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
+from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
+from airflow_provider_vimmerse.operators._resumable import _ResumableStory
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
-STATE_KEY = "vimmerse_story"
-#: Where versions before 0.2 kept the bare story id.
-LEGACY_STATE_KEY = "vimmerse_story_id"
-_warned_no_state_store = False
-
-
-def request_digest(endpoint: api.Endpoint, story_id: Any, arguments: Mapping[str, Any]) -> str:
-    """A fingerprint of a step's request: a retry reattaches only to a story made for the same one."""
-    given = {name: value for name, value in arguments.items() if value is not None}
-    text = json.dumps(
-        {"endpoint": endpoint.name, "story_id": story_id, "arguments": given}, sort_keys=True, default=str
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def read_record(store: Any) -> dict[str, Any] | None:
-    """What an earlier try of this task instance recorded about its story, if anything."""
-    record = store.get(STATE_KEY)
-    if isinstance(record, dict) and record.get("story_id"):
-        return record
-    legacy = store.get(LEGACY_STATE_KEY)
-    return {"story_id": legacy, "request": None, "created": None, "returned": False} if legacy else None
+__all__ = [
+    "VimmerseConcatStoryOperator",
+    "VimmerseCreateElementsOperator",
+    "VimmerseCreateScenesOperator",
+    "VimmerseCreateStoryboardOperator",
+    "VimmerseCreateVideosOperator",
+    "VimmerseIdeaToVideoOperator",
+    "VimmerseImagesToVideoOperator",
+    "VimmerseStoryOperator",
+    "VimmerseUrlToVideoOperator",
+]
 
 
 def _signature_for(endpoint: api.Endpoint) -> inspect.Signature:
@@ -86,7 +74,7 @@ def _signature_for(endpoint: api.Endpoint) -> inspect.Signature:
     return inspect.Signature(parameters)
 
 
-class VimmerseStoryOperator(BaseOperator):
+class VimmerseStoryOperator(_ResumableStory, BaseOperator):
     """
     Base of the story-step operators: submit, record, wait, summarise.
 
@@ -157,12 +145,12 @@ class VimmerseStoryOperator(BaseOperator):
         names = (("story_id",) if endpoint.on_story else ()) + endpoint.argument_names
         arguments = {name: kwargs.pop(name, None) for name in names}
         if credit_pool is not None:
-            from airflow_provider_vimmerse.credits import credit_pool_slots
+            from airflow_provider_vimmerse.credits import _credit_pool_slots
 
             if kwargs.get("pool") not in (None, credit_pool):
                 raise v.VimmerseInvalidParameterError("pool", kwargs["pool"], "unset when credit_pool is set")
             # The scheduler then caps the credits in flight across every DAG, atomically.
-            kwargs.update(pool=credit_pool, pool_slots=credit_pool_slots(endpoint.name, arguments, max_credits))
+            kwargs.update(pool=credit_pool, pool_slots=_credit_pool_slots(endpoint.name, arguments, max_credits))
         super().__init__(**kwargs)
         for name, value in arguments.items():
             setattr(self, name, value)
@@ -177,6 +165,8 @@ class VimmerseStoryOperator(BaseOperator):
         self.timeout = None if timeout is None else v.number("timeout", timeout, minimum=0, exclusive=True)
         self.deferrable = deferrable
         self.reattach_on_retry = reattach_on_retry
+        # The mixin's switch: True on Airflow 3.3+ (False in the stand-in for older versions).
+        self.durable = self.durable and reattach_on_retry
         self.max_poll_errors = v.integer("max_poll_errors", max_poll_errors, minimum=0)
         if extra_params is not None and not isinstance(extra_params, (Mapping, str)):
             raise v.VimmerseInvalidParameterError("extra_params", extra_params, "a mapping of JSON values")
@@ -221,7 +211,19 @@ class VimmerseStoryOperator(BaseOperator):
         # even for a try that fails before a story exists.
         ti.xcom_push(key="story_url", value="")
         ti.xcom_push(key="video_url", value="")
-        story = self._reattach_or_submit(context)
+        # Settings a wait needs are read before anything is paid for: a bad one fails here, for free.
+        self._fallback_poll_interval = config.webhook_fallback_poll_interval() if self.deferrable else None
+        if self.reattach_on_retry and not self.durable:
+            self.log.warning(
+                "This Airflow has no task_state_store (it arrived in 3.3): a retry will submit, and pay for, "
+                "a new story."
+            )
+        # Submit, or reattach to the story an earlier try recorded (see operators/_resumable.py).
+        return self.execute_resumable(context)
+
+    def _wait(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
+        """Publish the story's id and links, then wait for it (here or deferred) and summarise it."""
+        ti = context["ti"]
         ti.xcom_push(key="story_id", value=story.id)
         ti.xcom_push(key="story_url", value=self._story_url(story.id))
         ti.xcom_push(key="video_url", value=story.video_url)
@@ -279,7 +281,7 @@ class VimmerseStoryOperator(BaseOperator):
         self._story_id = event["story_id"]
         if event["status"] == SUCCESS:
             return self._complete(context, self.hook.get_story(event["story_id"]))
-        raise error_for_event(event, self.timeout, self._story_if_readable(event["story_id"]))
+        raise _error_for_event(event, self.timeout, self._story_if_readable(event["story_id"]))
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage: the story this step wrote, what it was made from, and the request (a run facet)."""
@@ -290,7 +292,7 @@ class VimmerseStoryOperator(BaseOperator):
         return self._lineage(None)
 
     def _lineage(self, story: VimmerseStory | None) -> Any:
-        from airflow_provider_vimmerse.lineage import story_lineage
+        from airflow_provider_vimmerse._lineage import story_lineage
 
         story_id = story.id if story else getattr(self, "_story_id", None) or getattr(self, "story_id", None)
         return story_lineage(
@@ -327,121 +329,6 @@ class VimmerseStoryOperator(BaseOperator):
         except Exception:  # the wait's outcome is what matters; details are a bonus
             return None
 
-    def _reattach_or_submit(self, context: Context) -> VimmerseStory:
-        # Settings a wait needs are read before anything is paid for: a bad one fails here, for free.
-        self._fallback_poll_interval = config.webhook_fallback_poll_interval() if self.deferrable else None
-        store = self._state_store(context)
-        digest = request_digest(self.endpoint, getattr(self, "story_id", None), self.api_arguments())
-        record = read_record(store) if store is not None else None
-        if record is not None and self._may_reattach(record, digest):
-            story = self._previous_story(record)
-            if story is not None:
-                self._story_id = story.id
-                # The wait's deadline is the first try's: a retry does not get a fresh timeout.
-                created = record.get("created") or time.time()
-                self._deadline = record.get("deadline", self._deadline_from(created))
-                wait_id = record.get("webhook_wait_id")
-                self._webhook = (
-                    WebhookToken.for_wait(self.hook.settings.api_key, wait_id).masked()
-                    if wait_id and self.deferrable
-                    else None
-                )
-                return story
-        from airflow_provider_vimmerse.credits import check_credit_cap
-
-        check_credit_cap(self.endpoint.name, self.api_arguments(), self.max_credits)
-        token, self._webhook_url = self._new_webhook()
-        self._webhook = token
-        story = self.submit(self.hook)
-        submitted_at = time.time()
-        self._deadline = self._deadline_from(submitted_at)
-        self._story_id = story.id
-        if self.endpoint.on_story:
-            self.log.info("Submitted %s on story %s.", self.endpoint.name, story.id)
-        else:
-            self.log.info("Created story %s (%s).", story.id, self.endpoint.name)
-        if store is not None:
-            record = {
-                "story_id": story.id,
-                "request": digest,
-                "created": submitted_at,
-                "deadline": self._deadline,
-                "returned": False,
-            }
-            # Only the wait id: its secret is derived from the API key, so nothing stored opens the webhook.
-            store.set(STATE_KEY, {**record, "webhook_wait_id": token.wait_id if token else None})
-        return story
-
-    def _deadline_from(self, start: float) -> float | None:
-        """The wait's absolute deadline (seconds since the epoch) for a story submitted at ``start``."""
-        return None if self.timeout is None else start + self.timeout
-
-    def _may_reattach(self, record: dict[str, Any], digest: str) -> bool:
-        """Only a story made for this same request, and not already handed downstream as a success."""
-        if record.get("returned"):
-            self.log.info(
-                "Story %s was already returned as this task's result; this run (the task was cleared) "
-                "creates a new story.",
-                record["story_id"],
-            )
-            return False
-        if record.get("request") not in (None, digest):
-            self.log.info(
-                "Story %s was made for a different request (the parameters changed); creating a new story.",
-                record["story_id"],
-            )
-            return False
-        return True
-
-    def _previous_story(self, record: dict[str, Any]) -> VimmerseStory | None:
-        """The story an earlier try recorded, if it can be reused (not failed, not deleted)."""
-        story_id = record["story_id"]
-        try:
-            story = self.hook.get_story(story_id)
-        except VimmerseNotFoundError:
-            age = time.time() - (record.get("created") or 0)
-            if age < NOT_FOUND_GRACE_SECONDS:
-                raise VimmerseUnavailableError(
-                    f"Story {story_id}, created {age:.0f}s ago by an earlier try, is not readable yet (HTTP 404: "
-                    "the service may still be storing it). Not creating a second story; the next try checks again."
-                ) from None
-            self.log.warning(
-                "Story %s from an earlier try answers 404 %.0fs after it was created: it was deleted. "
-                "Creating a new story.",
-                story_id,
-                age,
-            )
-            return None
-        except VimmerseUnavailableError as err:
-            raise VimmerseUnavailableError(
-                f"Could not check story {story_id} from an earlier try ({err}). Not submitting a new story, "
-                "which could be charged twice; the next try checks again."
-            ) from None
-        if story.status is VimmerseStoryStatus.FAIL:
-            self.log.warning(
-                "Story %s from an earlier try failed (%s); submitting a new one.",
-                story_id,
-                story.message or "no reason given",
-            )
-            return None
-        self.log.info(
-            "Reattaching to story %s (%s) from an earlier try; nothing new is charged.", story_id, story.status.value
-        )
-        return story
-
-    def _state_store(self, context: Context) -> Any:
-        global _warned_no_state_store
-        if not self.reattach_on_retry:
-            return None
-        store = context.get("task_state_store")
-        if store is None and not _warned_no_state_store:
-            _warned_no_state_store = True
-            self.log.warning(
-                "This Airflow has no task_state_store (it arrived in 3.3): "
-                "a retry will submit, and pay for, a new story."
-            )
-        return store
-
     def _complete(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
         self._completed = story
         took = (
@@ -449,10 +336,10 @@ class VimmerseStoryOperator(BaseOperator):
             if story.created_at and story.updated_at
             else ""
         )
-        from airflow_provider_vimmerse.credits import check_credit_cap
+        from airflow_provider_vimmerse.credits import _check_credit_cap
 
         # The bill: what the published pricing said next to what the story used.
-        estimate = check_credit_cap(self.endpoint.name, self.api_arguments(), None)
+        estimate = _check_credit_cap(self.endpoint.name, self.api_arguments(), None)
         self.log.info(
             "Story %s finished: %s, video %s, %s credits used (estimated: %s)%s.",
             story.id,
@@ -462,10 +349,7 @@ class VimmerseStoryOperator(BaseOperator):
             "unknown" if estimate is None else estimate,
             took,
         )
-        store = self._state_store(context)
-        if store is not None and (record := read_record(store)) and record.get("story_id") == story.id:
-            # Handed downstream: a later run of this task instance (a clear) makes a new story.
-            store.set(STATE_KEY, {**record, "returned": True})
+        self._mark_returned(context, story.id)
         if story.video_url:
             context["ti"].xcom_push(key="video_url", value=story.video_url)
         if story.failed_medias:

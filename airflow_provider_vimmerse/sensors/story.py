@@ -10,12 +10,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowSkipException, BaseSensorOperator, conf
 from airflow.sdk import PokeReturnValue
 
-from airflow_provider_vimmerse import config
-from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.exceptions import error_for_event
-from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
-from airflow_provider_vimmerse.models import VimmerseStory
-from airflow_provider_vimmerse.polling import (
+from airflow_provider_vimmerse import _config as config
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._polling import (
     DEFAULT_MAX_POLL_ERRORS,
     FAIL,
     MIN_POLL_INTERVAL,
@@ -27,11 +24,16 @@ from airflow_provider_vimmerse.polling import (
     log_progress,
     validate_event,
 )
+from airflow_provider_vimmerse.exceptions import _error_for_event
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
+from airflow_provider_vimmerse.models import VimmerseStory
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
+__all__ = ["VimmerseStorySensor"]
 
 _ERRORS_KEY = "vimmerse_sensor_poll_errors"
 
@@ -115,7 +117,7 @@ class VimmerseStorySensor(BaseSensorOperator):
     def _settle(self, value: dict[str, Any], story: VimmerseStory | None) -> PokeReturnValue:
         if value["status"] == SUCCESS and story is not None:
             return PokeReturnValue(is_done=True, xcom_value=story.summary())
-        error = error_for_event(value, float(self.timeout), story)
+        error = _error_for_event(value, float(self.timeout), story)
         if value["status"] == FAIL and self.soft_fail:
             raise AirflowSkipException(str(error))
         raise error

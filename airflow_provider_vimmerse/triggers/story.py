@@ -16,15 +16,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
-from airflow_provider_vimmerse import config
-from airflow_provider_vimmerse.exceptions import (
-    VimmerseConfigurationError,
-    VimmerseError,
-    VimmerseInvalidParameterError,
-)
-from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
-from airflow_provider_vimmerse.models import VimmerseStory
-from airflow_provider_vimmerse.polling import (
+from airflow_provider_vimmerse import _config as config
+from airflow_provider_vimmerse._polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
     POLL_ERRORS,
@@ -35,15 +28,24 @@ from airflow_provider_vimmerse.polling import (
     log_progress,
     polling_floor,
 )
-from airflow_provider_vimmerse.triggers.listener import WebhookSignal, listening
-from airflow_provider_vimmerse.webhooks import WebhookToken
+from airflow_provider_vimmerse._webhooks import WebhookToken
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseConfigurationError,
+    VimmerseError,
+    VimmerseInvalidParameterError,
+)
+from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
+from airflow_provider_vimmerse.models import VimmerseStory
+from airflow_provider_vimmerse.triggers._listener import WebhookSignal, listening
+
+__all__ = ["VimmerseStoryEventTrigger", "VimmerseStoryTrigger"]
 
 
 class VimmerseStoryTrigger(BaseTrigger):
     """
-    Poll ``GET /story/{id}`` until the wait is over (see :func:`~airflow_provider_vimmerse.polling.decide`).
+    Poll ``GET /story/{id}`` until the wait is over (see :func:`~airflow_provider_vimmerse._polling.decide`).
 
-    Yields exactly one event (see :func:`~airflow_provider_vimmerse.polling.event`). One aiohttp
+    Yields exactly one event (see :func:`~airflow_provider_vimmerse._polling.event`). One aiohttp
     session serves every poll, and the connection is looked up asynchronously, so the
     triggerer's event loop never blocks.
 
@@ -218,12 +220,12 @@ class VimmerseStoryTrigger(BaseTrigger):
 
 
 #: Statuses a webhook event reports by default: the story is finished.
-FINISHED = ("success", "fail")
+_FINISHED = ("success", "fail")
 _REMEMBERED_STORIES = 10_000
 #: An event stream confirms at most this many webhooks a second (one GET each), however many arrive.
-CONFIRMATIONS_PER_SECOND = 10.0
+_CONFIRMATIONS_PER_SECOND = 10.0
 #: Story ids waiting to be confirmed, per stream; beyond it the oldest are dropped.
-MAX_PENDING = 10_000
+_MAX_PENDING = 10_000
 
 
 class _Pending:
@@ -240,7 +242,7 @@ class _Pending:
     def add(self, payload: dict[str, str]) -> None:
         self._items.pop(payload["batch_id"], None)
         self._items[payload["batch_id"]] = payload["status"]
-        if len(self._items) > MAX_PENDING:
+        if len(self._items) > _MAX_PENDING:
             self._items.popitem(last=False)
         self._ready.set()
 
@@ -270,7 +272,7 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
         stream's URL (its ``webhook_url``), so a story made for another stream never fires here.
         Set False if your service's story answers do not show ``webhook_url``.
 
-    Confirmations are limited to :data:`CONFIRMATIONS_PER_SECOND` ``GET`` s a second per stream and
+    Confirmations are limited to :data:`_CONFIRMATIONS_PER_SECOND` ``GET`` s a second per stream and
     taken newest first, so a flood of made-up story ids costs a bounded number of requests and
     does not hold back a real webhook. Events are at least once: the stories already fired are
     remembered in memory only, so a webhook replayed after a triggerer restart fires again.
@@ -280,7 +282,7 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
         self,
         name: str = "default",
         vimmerse_conn_id: str = VimmerseAsyncHook.default_conn_name,
-        statuses: tuple[str, ...] | list[str] = FINISHED,
+        statuses: tuple[str, ...] | list[str] = _FINISHED,
         verify_webhook_url: bool = True,
     ) -> None:
         super().__init__()
@@ -339,7 +341,7 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
                     story_id, status = await pending.next()
                     if fired.get(story_id) == status:
                         continue  # a repeated delivery of what already fired: no GET
-                    await asyncio.sleep(max(0.0, pending.last_get + 1 / CONFIRMATIONS_PER_SECOND - time.monotonic()))
+                    await asyncio.sleep(max(0.0, pending.last_get + 1 / _CONFIRMATIONS_PER_SECOND - time.monotonic()))
                     pending.last_get = time.monotonic()
                     try:
                         story = await hook.get_story(story_id)

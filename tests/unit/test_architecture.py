@@ -80,3 +80,67 @@ def test_provider_and_sandbox_share_no_code():
         name for name in sandbox_imports if name and name.split(".")[0] in ("airflow", "airflow_provider_vimmerse")
     }
     assert offending == set()
+
+
+def _public_modules() -> list[Path]:
+    return [
+        path
+        for path in PACKAGE.rglob("*.py")
+        if not any(part.startswith("_") and part != "__init__.py" for part in path.relative_to(PACKAGE).parts)
+        and path.read_text().strip()
+    ]
+
+
+def test_every_public_module_declares_its_public_names_and_they_are_few():
+    import importlib
+
+    total = 0
+    for path in _public_modules():
+        name = _module_name(path)
+        if name == "airflow_provider_vimmerse":
+            continue
+        module = importlib.import_module(name)
+        assert hasattr(module, "__all__"), f"{name} has no __all__"
+        assert all(hasattr(module, entry) for entry in module.__all__), name
+        total += len(module.__all__)
+    assert 0 < total <= 60
+
+
+def test_no_module_is_over_450_lines():
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in PACKAGE.rglob("*.py")
+        if (n := len(path.read_text().splitlines())) > 450
+    }
+    assert long == {}
+
+
+def _private(name: str) -> bool:
+    return any(part.startswith("_") and not part.startswith("__") for part in name.split("."))
+
+
+def _foreign_underscore_uses(path: Path) -> set[str]:
+    """Another package's underscore (private) modules and names that this module imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.module.startswith("airflow_provider_vimmerse"):
+            found.update(f"{node.module}.{a.name}" for a in node.names if _private(a.name))
+            if _private(node.module):
+                found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if _private(a.name))
+    return found
+
+
+def test_nothing_imports_another_packages_underscore_names():
+    offending = {str(path.relative_to(ROOT)): _foreign_underscore_uses(path) for path in PACKAGE.rglob("*.py")}
+    assert {path: names for path, names in offending.items() if names} == {}
+
+
+def test_the_underscore_finder_sees_one():
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        module = Path(folder) / "m.py"
+        module.write_text("from fsspec._registry import x\nfrom a.b import _c\n")
+        assert _foreign_underscore_uses(module) == {"fsspec._registry", "a.b._c"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_vimmerse import config
+from airflow_provider_vimmerse import _config as config
 from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError
 from airflow_provider_vimmerse.get_provider_info import get_provider_info
 from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator

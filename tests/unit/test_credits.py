@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_vimmerse.credits import RATES, check_credit_cap, estimate_credits
+from airflow_provider_vimmerse.credits import RATES, _check_credit_cap, estimate_credits
 from airflow_provider_vimmerse.exceptions import VimmerseInsufficientCreditError, VimmerseInvalidParameterError
 
 
@@ -57,14 +57,14 @@ def test_the_older_names_of_the_automatic_modes_count():
 
 
 def test_the_cap_refuses_an_estimate_above_it_or_unknown():
-    assert check_credit_cap("idea_to_video", {"idea": "x", "video_tool": "Vidu"}, 75) == 75
-    assert check_credit_cap("idea_to_video", {"idea": "x", "video_tool": "Vidu"}, None) == 75
+    assert _check_credit_cap("idea_to_video", {"idea": "x", "video_tool": "Vidu"}, 75) == 75
+    assert _check_credit_cap("idea_to_video", {"idea": "x", "video_tool": "Vidu"}, None) == 75
     with pytest.raises(VimmerseInsufficientCreditError, match=r"estimated at 150 credits, and max_credits is 100"):
-        check_credit_cap("idea_to_video", {"idea": "x"}, 100)
+        _check_credit_cap("idea_to_video", {"idea": "x"}, 100)
     with pytest.raises(VimmerseInsufficientCreditError, match="cannot be estimated"):
-        check_credit_cap("create_scenes", {}, 1000)
+        _check_credit_cap("create_scenes", {}, 1000)
     with pytest.raises(VimmerseInvalidParameterError, match="max_credits"):
-        check_credit_cap("idea_to_video", {"idea": "x"}, "lots")
+        _check_credit_cap("idea_to_video", {"idea": "x"}, "lots")
 
 
 def test_a_credit_pool_task_occupies_its_credits_in_slots():

@@ -6,7 +6,7 @@ import warnings
 
 import pytest
 
-from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse import _endpoints as api
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 
 

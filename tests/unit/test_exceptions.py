@@ -8,7 +8,7 @@ from email.utils import format_datetime
 import pytest
 
 from airflow_provider_vimmerse import exceptions as exc
-from airflow_provider_vimmerse.exceptions import error_for_status, parse_retry_after
+from airflow_provider_vimmerse.exceptions import _error_for_status, _parse_retry_after
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ from airflow_provider_vimmerse.exceptions import error_for_status, parse_retry_a
     ],
 )
 def test_every_status_maps_to_its_error(status, cls):
-    error = error_for_status(status, b'{"message": "CODE"}', method="GET", path="/story/x")
+    error = _error_for_status(status, b'{"message": "CODE"}', method="GET", path="/story/x")
     assert type(error) is cls and error.status_code == status
     assert error.code == "CODE"  # of 401/403 bodies, only the machine code is read
     assert "GET /story/x" in str(error) and str(status) in str(error)
@@ -48,14 +48,14 @@ def test_every_status_maps_to_its_error(status, cls):
     ids=["v2", "legacy", "prose-only", "detail-text"],
 )
 def test_the_machine_code_and_the_prose_are_both_kept(body, code, says):
-    error = error_for_status(402, body, method="POST", path="/v2/story/idea-2-video")
+    error = _error_for_status(402, body, method="POST", path="/v2/story/idea-2-video")
     assert type(error) is exc.VimmerseInsufficientCreditError
     assert error.code == code and says in str(error)
 
 
 def test_a_v2_validation_error_keeps_its_code():
     body = b'{"message": "scene_duration: Input should be 5 or 10", "code": "VALIDATION_ERROR"}'
-    error = error_for_status(422, body, method="POST", path="/v2/story/idea-2-video")
+    error = _error_for_status(422, body, method="POST", path="/v2/story/idea-2-video")
     assert type(error) is exc.VimmerseApiError
     assert error.code == "VALIDATION_ERROR" and "scene_duration: Input should be 5 or 10" in str(error)
 
@@ -67,38 +67,38 @@ def test_a_v2_validation_error_keeps_its_code():
 def test_errors_a_retry_cannot_fix_fail_the_task_at_once(status, retried):
     from airflow.providers.common.compat.sdk import AirflowFailException
 
-    error = error_for_status(status, b"{}", method="GET", path="/story/x")
+    error = _error_for_status(status, b"{}", method="GET", path="/story/x")
     assert isinstance(error, AirflowFailException) is not retried
     assert ("not retried" in str(error)) is not retried
 
 
 def test_the_key_is_redacted_from_what_the_answer_says():
     echoed = b"<html>Bad gateway. Your request headers: X-Api-Key: vmk-SECRET-1</html>"
-    error = error_for_status(502, echoed, method="GET", path="/story/x", secret="vmk-SECRET-1")
+    error = _error_for_status(502, echoed, method="GET", path="/story/x", secret="vmk-SECRET-1")
     assert "vmk-SECRET-1" not in str(error) and "***" in str(error)
     detail = b'{"detail": [{"loc": ["header", "x-api-key"], "msg": "bad key vmk-SECRET-1"}]}'
-    error = error_for_status(422, detail, method="GET", path="/story/x", secret="vmk-SECRET-1")
+    error = _error_for_status(422, detail, method="GET", path="/story/x", secret="vmk-SECRET-1")
     assert "vmk-SECRET-1" not in str(error) + str(error.detail)
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_401_and_403_bodies_are_not_quoted(status):
-    error = error_for_status(status, b'{"message": "denied for key vmk-SECRET-2"}', method="GET", path="/story/x")
+    error = _error_for_status(status, b'{"message": "denied for key vmk-SECRET-2"}', method="GET", path="/story/x")
     assert "vmk" not in str(error) and "Check the connection's API key" in str(error) and error.code is None
     body = b'{"message": "Invalid API key vmk-SECRET-2", "code": "UNAUTHORIZED"}'
-    error = error_for_status(status, body, method="GET", path="/v2/story/x", secret="vmk-SECRET-2")
+    error = _error_for_status(status, body, method="GET", path="/v2/story/x", secret="vmk-SECRET-2")
     assert error.code == "UNAUTHORIZED" and "vmk" not in str(error) and "Invalid API key" not in str(error)
 
 
 def test_422_detail_names_the_field():
     body = b'{"detail": [{"loc": ["body", "duration"], "msg": "Input should be less than or equal to 10"}]}'
-    error = error_for_status(422, body, method="POST", path="/story")
+    error = _error_for_status(422, body, method="POST", path="/story")
     assert error.detail[0]["loc"] == ["body", "duration"]
     assert "duration: Input should be less than or equal to 10" in str(error)
 
 
 def test_400_keeps_the_code_and_shows_the_explanation():
-    error = error_for_status(
+    error = _error_for_status(
         400, b'{"message": "BAD_REQUEST", "detail": "Invalid story ID format"}', method="GET", path="/story/x"
     )
     assert error.code == "BAD_REQUEST"
@@ -107,21 +107,21 @@ def test_400_keeps_the_code_and_shows_the_explanation():
 
 def test_402_says_nothing_was_created():
     assert "Nothing was created" in str(
-        error_for_status(402, b'{"message": "INSUFFICIENT_CREDIT"}', method="POST", path="/story")
+        _error_for_status(402, b'{"message": "INSUFFICIENT_CREDIT"}', method="POST", path="/story")
     )
 
 
 def test_a_long_non_json_body_is_summarised():
-    error = error_for_status(502, b"<html>" + b"x" * 5000 + b"</html>", method="GET", path="/story/x")
+    error = _error_for_status(502, b"<html>" + b"x" * 5000 + b"</html>", method="GET", path="/story/x")
     assert len(str(error)) < 250
 
 
 def test_retry_after_seconds_and_http_date():
-    assert parse_retry_after("7") == 7
-    assert parse_retry_after(None) is None and parse_retry_after("soon") is None
+    assert _parse_retry_after("7") == 7
+    assert _parse_retry_after(None) is None and _parse_retry_after("soon") is None
     when = datetime.now(timezone.utc) + timedelta(seconds=30)
-    assert 25 <= parse_retry_after(format_datetime(when, usegmt=True)) <= 31
-    assert error_for_status(429, b"{}", method="GET", path="/x", retry_after="3").retry_after == 3
+    assert 25 <= _parse_retry_after(format_datetime(when, usegmt=True)) <= 31
+    assert _error_for_status(429, b"{}", method="GET", path="/x", retry_after="3").retry_after == 3
 
 
 def _error_classes() -> list[type]:

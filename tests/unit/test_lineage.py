@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("airflow.providers.openlineage", reason="the [openlineage] extra is not installed")
 
 from airflow_provider_vimmerse import assets
-from airflow_provider_vimmerse.lineage import download_lineage, location_dataset, story_lineage
+from airflow_provider_vimmerse._lineage import download_lineage, location_dataset, story_lineage
 from airflow_provider_vimmerse.models import VimmerseStory
 
 API = "https://api.vimmerse.net"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
-from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus, data_from_body, story_from_body
+from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus, _data_from_body, _story_from_body
 
 
 def test_full_story_is_parsed_and_keeps_unknown_fields():
@@ -70,7 +70,7 @@ def test_data_without_an_id_is_a_response_error(data):
 )
 def test_malformed_success_bodies_are_response_errors(body, says):
     with pytest.raises(VimmerseUnavailableError, match=says):
-        story_from_body(body, method="GET", path="/story/x")
+        _story_from_body(body, method="GET", path="/story/x")
 
 
 @pytest.mark.parametrize(
@@ -84,17 +84,17 @@ def test_malformed_success_bodies_are_response_errors(body, says):
     ids=["wrapped", "flat", "flat-with-a-data-field"],
 )
 def test_a_story_is_read_wrapped_or_flat(body):
-    story = story_from_body(body, method="GET", path="/v2/story/s1")
+    story = _story_from_body(body, method="GET", path="/v2/story/s1")
     assert (story.id, story.status, story.progress_percentage) == ("s1", VimmerseStoryStatus.PROCESSING, 40)
 
 
 def test_an_impossible_progress_is_read_as_zero():
-    story = story_from_body(b'{"id": "s1", "status": "new", "progress_percentage": 1e999}', method="GET", path="/x")
+    story = _story_from_body(b'{"id": "s1", "status": "new", "progress_percentage": 1e999}', method="GET", path="/x")
     assert story.progress_percentage == 0
 
 
 def test_an_empty_object_answer_is_success_without_data():
-    assert data_from_body(b"{}", method="DELETE", path="/story/x") is None
+    assert _data_from_body(b"{}", method="DELETE", path="/story/x") is None
 
 
 def test_summary_is_json_with_title_and_storyboard():

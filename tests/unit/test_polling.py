@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_vimmerse import polling
+from airflow_provider_vimmerse import _polling as polling
+from airflow_provider_vimmerse._polling import PollState, decide
 from airflow_provider_vimmerse.exceptions import (
     VimmerseStoryFailedError,
     VimmerseUnavailableError,
     VimmerseWaitError,
-    error_for_event,
+    _error_for_event,
 )
 from airflow_provider_vimmerse.models import VimmerseStory
-from airflow_provider_vimmerse.polling import PollState, decide
 
 ERROR = VimmerseUnavailableError("GET /v2/story/s answered HTTP 502.", status_code=502)
 
@@ -102,7 +102,7 @@ def test_success_is_enough_for_steps_that_make_no_video():
 )
 def test_each_outcome_has_its_error(status, error):
     value = polling.validate_event({"status": status, "story_id": "s", "message": "m", "progress": 5})
-    assert isinstance(error_for_event(value, 60.0), error)
+    assert isinstance(_error_for_event(value, 60.0), error)
 
 
 @pytest.mark.parametrize("value", [None, "success", {"status": "done", "story_id": "s"}, {"status": "success"}])
@@ -154,7 +154,7 @@ def test_a_404_within_the_grace_is_lag_and_after_it_the_story_is_gone():
     )
     assert gone.outcome == "not_found"
     value = polling.validate_event(polling.event(gone, "s"))
-    assert isinstance(error_for_event(value, None), VimmerseNotFoundError)
+    assert isinstance(_error_for_event(value, None), VimmerseNotFoundError)
 
 
 class _Log:

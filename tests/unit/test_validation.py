@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.endpoints import ASPECT_RATIOS, IMAGE_MODELS
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._endpoints import ASPECT_RATIOS, IMAGE_MODELS
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 
 

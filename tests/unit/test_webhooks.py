@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from airflow_provider_vimmerse import config
+from airflow_provider_vimmerse import _config as config
+from airflow_provider_vimmerse._webhooks import WebhookPayloadError, WebhookToken, parse_payload
 from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError, VimmerseInvalidParameterError
-from airflow_provider_vimmerse.webhooks import WebhookPayloadError, WebhookToken, parse_payload
 
 
 def test_wait_tokens_are_unguessable_without_the_key_and_derivable_with_it():

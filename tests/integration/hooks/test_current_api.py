@@ -11,7 +11,7 @@ import warnings
 
 import pytest
 
-from airflow_provider_vimmerse import endpoints as api
+from airflow_provider_vimmerse import _endpoints as api
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from tests.conftest import API_KEY, set_connection
 from tests.integration.conftest import EXAMPLE_DATA, TEST_SPEED, stats

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
+from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError, VimmerseUnavailableError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 from tests.conftest import API_KEY, set_connection
 from tests.integration.conftest import add_fault, stats
@@ -84,7 +84,7 @@ def test_http_error_and_non_http_urls(tmp_path, monkeypatch):
         host.default = Reply(status=404, body=b"gone")
         with pytest.raises(VimmerseUnavailableError, match="404"):
             VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path / "v.mp4"))
-        with pytest.raises(VimmerseUnavailableError, match=r"Refusing to fetch .*http"):
+        with pytest.raises(VimmerseInvalidParameterError, match=r"'url'.*http"):
             VimmerseHook().download_video("file:///etc/passwd", str(tmp_path / "p"))
     assert list(tmp_path.iterdir()) == []
 
@@ -95,10 +95,10 @@ def test_a_url_the_parsers_read_differently_never_gets_the_key(tmp_path, monkeyp
         set_connection(monkeypatch, api.url)
         evil_port, api_host = evil.url.rsplit(":", 1)[1], api.url.split("//")[1]
         sneaky = f"http://127.0.0.1:{evil_port}\\@{api_host}/files/v.mp4"
-        with pytest.raises(VimmerseUnavailableError, match="Refusing to fetch"):
+        with pytest.raises(VimmerseInvalidParameterError, match="'url'"):
             VimmerseHook().download_video(sneaky, str(tmp_path / "v.mp4"))
         api.default = Reply(status=302, headers={"Location": sneaky})
-        with pytest.raises(VimmerseUnavailableError, match="Refusing to fetch"):
+        with pytest.raises(VimmerseInvalidParameterError, match="'url'"):
             VimmerseHook().download_video(f"{api.url}/files/v.mp4", str(tmp_path / "v.mp4"))
         assert evil.requests == []
     assert list(tmp_path.iterdir()) == []
@@ -108,10 +108,11 @@ def test_a_url_the_parsers_read_differently_never_gets_the_key(tmp_path, monkeyp
     "url", ["http://user:pw@127.0.0.1:9/v.mp4", "http://127.0.0.1:9/v\x00.mp4", "http://127.0.0.1:9/ v.mp4"]
 )
 def test_urls_with_credentials_or_control_characters_are_refused(tmp_path, url):
-    from airflow_provider_vimmerse.download import safe_url
+    from airflow_provider_vimmerse._download import safe_url
 
-    with pytest.raises(VimmerseUnavailableError, match="Refusing to fetch"):
+    with pytest.raises(VimmerseInvalidParameterError, match="'url'") as refused:
         safe_url(url)
+    assert "pw" not in str(refused.value)
 
 
 FILE_A, FILE_B = b"A" * 100, b"B" * 100
@@ -174,7 +175,7 @@ def test_downloads_ask_for_the_bytes_as_they_are(tmp_path, monkeypatch):
 def test_a_directory_destination_is_refused_before_downloading(tmp_path, monkeypatch):
     with RecordingServer() as host:
         set_connection(monkeypatch, host.url)
-        with pytest.raises(VimmerseUnavailableError, match="existing directory"):
+        with pytest.raises(VimmerseInvalidParameterError, match="existing directory"):
             VimmerseHook().download_video(f"{host.url}/v.mp4", str(tmp_path))
         assert host.requests == []
 

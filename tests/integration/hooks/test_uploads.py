@@ -11,9 +11,9 @@ import threading
 
 import pytest
 
+from airflow_provider_vimmerse._uploads import MAX_IMAGE_BYTES
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.uploads import MAX_IMAGE_BYTES
 from tests.conftest import set_connection
 from tests.integration.recording_server import RecordingServer
 

@@ -7,7 +7,6 @@ from airflow import __version__ as airflow_version
 from packaging.version import Version
 
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.operators import story as ops
 from tests.conftest import set_connection
 from tests.integration.conftest import add_fault, stats
 from tests.integration.dag_runner import run_dag, try_number, xcom
@@ -80,7 +79,6 @@ HAS_STATE_STORE = Version(Version(airflow_version).base_version) >= Version("3.3
 def test_retry_reattaches_instead_of_paying_twice(sandbox_conn, deferrable, monkeypatch, capfd, caplog):
     # Try 1 creates the story, then every status read fails until it gives up (3 polls x 2 requests).
     set_connection(monkeypatch, sandbox_conn.url, retry_limit=1)
-    monkeypatch.setattr(ops, "_warned_no_state_store", False)
     add_fault(sandbox_conn, kind="status", status=500, endpoint="GET /v2/story/{story_id}", count=6)
     dag_run = run_dag(
         f"reattach_{deferrable}",

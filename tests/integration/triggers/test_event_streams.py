@@ -14,8 +14,8 @@ import uuid
 import aiohttp
 
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.triggers import listener as listener_module
-from airflow_provider_vimmerse.triggers.story import CONFIRMATIONS_PER_SECOND, VimmerseStoryEventTrigger
+from airflow_provider_vimmerse.triggers import _listener as listener_module
+from airflow_provider_vimmerse.triggers.story import _CONFIRMATIONS_PER_SECOND, VimmerseStoryEventTrigger
 
 
 def _gets(sandbox) -> int:
@@ -101,7 +101,7 @@ async def test_a_flood_costs_bounded_gets_and_the_real_webhook_still_fires(webho
     elapsed = time.monotonic() - started
     assert event["story_id"] == story.id and event["status"] == "success"
     await events.aclose()
-    assert _gets(webhook_sandbox) - gets_before <= CONFIRMATIONS_PER_SECOND * elapsed + 2
+    assert _gets(webhook_sandbox) - gets_before <= _CONFIRMATIONS_PER_SECOND * elapsed + 2
 
 
 async def test_events_are_at_least_once_across_a_restart(webhook_sandbox, public_url):

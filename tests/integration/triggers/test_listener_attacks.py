@@ -12,10 +12,10 @@ import time
 import aiohttp
 import pytest
 
-from airflow_provider_vimmerse.triggers import http_server
-from airflow_provider_vimmerse.triggers import listener as listener_module
+from airflow_provider_vimmerse._webhooks import WebhookToken
+from airflow_provider_vimmerse.triggers import _http_server as http_server
+from airflow_provider_vimmerse.triggers import _listener as listener_module
 from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
-from airflow_provider_vimmerse.webhooks import WebhookToken
 from tests.conftest import API_KEY, set_connection
 from tests.integration.airflow_processes import free_port
 from tests.integration.recording_server import RecordingServer, Reply, story_body

@@ -7,10 +7,9 @@ import time
 
 import pytest
 
-from airflow_provider_vimmerse import polling
-from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError
+from airflow_provider_vimmerse import _polling as polling
+from airflow_provider_vimmerse.exceptions import VimmerseUnavailableError, _error_for_event
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.polling import error_for_event
 from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 from tests.conftest import set_connection
 from tests.integration.conftest import add_fault
@@ -73,8 +72,8 @@ async def test_persistent_errors_end_in_an_error_event(monkeypatch):
         )
     assert event["status"] == "error" and "500" in event["message"]
     assert len(server.requests) == 3
-    assert isinstance(error_for_event(event, 60), VimmerseUnavailableError)
-    assert "may still be running" in str(error_for_event(event, 60))
+    assert isinstance(_error_for_event(event, 60), VimmerseUnavailableError)
+    assert "may still be running" in str(_error_for_event(event, 60))
 
 
 async def test_non_transient_errors_end_at_once(monkeypatch):

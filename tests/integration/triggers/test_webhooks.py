@@ -14,10 +14,10 @@ import time
 import aiohttp
 import pytest
 
+from airflow_provider_vimmerse._webhooks import MAX_BODY_BYTES, WebhookToken
 from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
-from airflow_provider_vimmerse.triggers import listener as listener_module
+from airflow_provider_vimmerse.triggers import _listener as listener_module
 from airflow_provider_vimmerse.triggers.story import VimmerseStoryEventTrigger, VimmerseStoryTrigger
-from airflow_provider_vimmerse.webhooks import MAX_BODY_BYTES, WebhookToken
 from tests.conftest import API_KEY, set_connection
 from tests.integration.recording_server import RecordingServer, Reply, story_body
 

@@ -63,7 +63,7 @@ def _get(option: str) -> str:
 
 
 def _seconds(option: str, default: float) -> float:
-    from airflow_provider_vimmerse import validation as v
+    from airflow_provider_vimmerse import _validation as v
     from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError, VimmerseInvalidParameterError
 
     value = _get(option)
@@ -106,7 +106,7 @@ def webhook_bind() -> tuple[str, int] | None:
 
 def webhook_public_url() -> str:
     """``[vimmerse] webhook_public_url`` without a trailing slash; empty when webhooks are off."""
-    from airflow_provider_vimmerse import validation as v
+    from airflow_provider_vimmerse import _validation as v
 
     value = _get("webhook_public_url")
     return v.http_url(f"[{SECTION}] webhook_public_url", value).rstrip("/") if value else ""

@@ -1,7 +1,7 @@
 """
 Vimmerse webhook tokens and payloads: what an operator puts in a ``webhook_url``, and how a
 webhook body is read. Light on purpose (operators import it at DAG parse time); the listener that
-receives webhooks lives in :mod:`airflow_provider_vimmerse.triggers.listener`.
+receives webhooks lives in :mod:`airflow_provider_vimmerse.triggers._listener`.
 
 A webhook URL is ``<webhook_public_url>/vimmerse/webhook/<wait id>/<secret>``. A webhook is a hint,
 never a result: the trigger confirms it with one ``GET /story/{id}``, so a forged or replayed call

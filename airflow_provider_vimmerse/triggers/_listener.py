@@ -4,7 +4,7 @@ The webhook listener inside the triggerer: one small HTTP server per triggerer p
 last one leaves. Each waiting trigger registers its token; a webhook wakes only the triggers that
 registered it.
 
-The server (:mod:`~airflow_provider_vimmerse.triggers.http_server`) closes incomplete requests
+The server (:mod:`~airflow_provider_vimmerse.triggers._http_server`) closes incomplete requests
 within seconds and caps header bytes and connections, so whoever reaches the port cannot
 exhaust it. Handlers do no I/O and no blocking work: they check the token in constant time,
 parse a small body strictly, and set an event or queue an item. Requests for unknown or finished
@@ -22,14 +22,14 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import unquote
 
-from airflow_provider_vimmerse.triggers.http_server import Request, SmallHttpServer
-from airflow_provider_vimmerse.webhooks import (
+from airflow_provider_vimmerse._webhooks import (
     MAX_BODY_BYTES,
     PATH_PREFIX,
     WebhookPayloadError,
     WebhookToken,
     parse_payload,
 )
+from airflow_provider_vimmerse.triggers._http_server import Request, SmallHttpServer
 
 #: Webhooks that arrive for one wait within this window are answered by one confirming GET.
 BURST_WINDOW = 0.1

@@ -117,12 +117,14 @@ def safe_url(url: str) -> str:
 
     :raises VimmerseInvalidParameterError: saying why, without contacting anyone.
     """
-    from airflow_provider_vimmerse.validation import http_url
+    from airflow_provider_vimmerse._validation import http_url
 
     try:
         return http_url("url", url)
     except VimmerseInvalidParameterError as err:
-        raise VimmerseInvalidParameterError("url", url.split("?")[0][:120], err.allowed) from None
+        # Shown without its query or any credentials in it.
+        shown = re.sub(r"//[^/@]*@", "//***@", url.split("?")[0])[:120]
+        raise VimmerseInvalidParameterError("url", shown, err.allowed) from None
 
 
 def _open(

@@ -7,7 +7,7 @@ sleep. The drivers only fetch, sleep and report; none of them keeps its own rule
 
 A finished wait is described by one event dict (see :func:`event`), the same whether it ended in
 the worker or in the triggerer, and
-:func:`~airflow_provider_vimmerse.exceptions.error_for_event` turns any event but ``success`` into
+:func:`~airflow_provider_vimmerse.exceptions._error_for_event` turns any event but ``success`` into
 the error a task raises.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from airflow_provider_vimmerse.config import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL  # noqa: F401 (re-exported)
+from airflow_provider_vimmerse._config import DEFAULT_POLL_INTERVAL, MIN_POLL_INTERVAL  # noqa: F401 (re-exported)
 from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError, VimmerseWaitError
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 
@@ -155,7 +155,7 @@ def polling_floor(log: Any, name: str, seconds: Any) -> float:
 
     :raises VimmerseInvalidParameterError: for a value that is not a finite number.
     """
-    from airflow_provider_vimmerse import validation as v
+    from airflow_provider_vimmerse import _validation as v
 
     value = v.number(name, seconds)
     if value < MIN_POLL_INTERVAL:

@@ -1,6 +1,6 @@
 """
 The Story API's endpoints and their parameters, each stated once (the machinery that checks and
-encodes them is in :mod:`airflow_provider_vimmerse.parameters`).
+encodes them is in :mod:`airflow_provider_vimmerse._parameters`).
 
 Every request parameter's name, default, allowed values and meaning live here, written from the
 service's published OpenAPI document. The hook methods, the operators' arguments and template
@@ -21,9 +21,9 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from airflow_provider_vimmerse import validation as v
-from airflow_provider_vimmerse.parameters import Alias, Endpoint, Param, VimmerseDeprecationWarning, encode_form
-from airflow_provider_vimmerse.uploads import image_file_list
+from airflow_provider_vimmerse import _validation as v
+from airflow_provider_vimmerse._parameters import Alias, Endpoint, Param, VimmerseDeprecationWarning, encode_form
+from airflow_provider_vimmerse._uploads import image_file_list
 
 __all__ = ["ENDPOINTS", "KNOWN_VALUES", "Alias", "Endpoint", "Param", "VimmerseDeprecationWarning", "encode_form"]
 

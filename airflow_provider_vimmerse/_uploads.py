@@ -19,7 +19,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse import _validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 
 __all__ = ["MAX_IMAGE_BYTES", "image_file_list", "read_image_files"]
@@ -121,13 +121,13 @@ def _read_local(entry: Any, path: Path) -> tuple[str, bytes]:
 def _read_stored(entry: Any, protocol: str) -> tuple[str, bytes]:
     from airflow.sdk import ObjectStoragePath
 
-    from airflow_provider_vimmerse.storage import storage_schemes
+    from airflow_provider_vimmerse._storage import STORAGE_SCHEMES_HINT, is_storage_scheme
 
-    if protocol not in storage_schemes():
+    if not is_storage_scheme(protocol):
         raise _refuse(
             entry,
             "a local path, or a URI whose scheme an installed provider registers as a filesystem "
-            f"(here: {', '.join(sorted(s for s in storage_schemes() if s))})",
+            f"({STORAGE_SCHEMES_HINT})",
         )
     try:
         path = entry if isinstance(entry, ObjectStoragePath) else ObjectStoragePath(str(entry).strip())

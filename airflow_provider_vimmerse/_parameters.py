@@ -2,7 +2,7 @@
 The machinery behind the endpoint specs: a parameter (:class:`Param`), an older name for one
 (:class:`Alias`), and an operation (:class:`Endpoint`), which checks a caller's arguments and
 builds the request's fields before anything is sent. The specs themselves, with every default and
-value list, are in :mod:`airflow_provider_vimmerse.endpoints`.
+value list, are in :mod:`airflow_provider_vimmerse._endpoints`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_vimmerse import validation as v
+from airflow_provider_vimmerse import _validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseInvalidParameterError
 
 
