@@ -16,6 +16,7 @@ fact once, carries the older names as :class:`Alias` entries, and lets one funct
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable
 from functools import partial
@@ -67,6 +68,15 @@ KNOWN_VALUES: dict[str, tuple[Any, ...]] = {
 }
 
 
+_OBJECT = "Mapping[str, Any] | str"  # an object, or its JSON text
+_URLS = "Sequence[str]"
+
+
+def _literal(values: tuple[Any, ...]) -> str:
+    """The ``Literal[...]`` annotation of a strict value list."""
+    return "Literal[" + ", ".join(json.dumps(value) for value in values) + "]"
+
+
 def _choice(values: tuple[Any, ...], *, advisory: bool) -> Callable[[str, Any], Any]:
     return partial(v.choice, allowed=values, advisory=advisory)
 
@@ -94,31 +104,45 @@ _audio_option = partial(v.audio_option, narrators=NARRATORS)
 
 
 def _scene_count(default: int | None = 3) -> Param:
-    return Param("scene_count", _positive, "number of scenes, an integer >= 1.", default=default)
+    return Param("scene_count", _positive, "number of scenes, an integer >= 1.", default=default, annotation="int")
 
 
 def _aspect_ratio(default: str | None = "16:9", doc: str = "") -> Param:
-    return Param("aspect_ratio", _choice(ASPECT_RATIOS, advisory=False), doc or _allowed(ASPECT_RATIOS) + ".", default)
+    return Param(
+        "aspect_ratio",
+        _choice(ASPECT_RATIOS, advisory=False),
+        doc or _allowed(ASPECT_RATIOS) + ".",
+        default,
+        annotation=_literal(ASPECT_RATIOS),
+    )
 
 
 _VIDEO_TOOL = Param(
     "video_tool", _choice(VIDEO_TOOLS, advisory=True), f"animation model, {_allowed(VIDEO_TOOLS, True)}.", "Auto"
 )
 _SCENE_DURATION = Param(
-    "scene_duration", partial(v.integer_choice, allowed=SCENE_DURATIONS), "seconds per scene, ``5`` or ``10``.", 5
+    "scene_duration",
+    partial(v.integer_choice, allowed=SCENE_DURATIONS),
+    "seconds per scene, ``5`` or ``10``.",
+    5,
+    annotation=_literal(SCENE_DURATIONS),
 )
-_IS_TRANSITION = Param("is_transition", _is_transition, "add transition videos between scenes (boolean).", False)
+_IS_TRANSITION = Param(
+    "is_transition", _is_transition, "add transition videos between scenes (boolean).", False, annotation="bool"
+)
 _ELEMENTS = Param(
     "elements",
     v.json_object,
     "pre-defined ``characters``, ``environments`` and ``objects`` (an object, or its JSON text); an element with "
     "``image_url`` is used as given.",
+    annotation=_OBJECT,
 )
 _AUDIO_OPTION = Param(
     "audio_option",
     _audio_option,
     "an object (or its JSON text) with ``has_bg_music``, ``has_narration``, ``native_audio`` (booleans) and "
     f"``narrator`` ({_allowed(NARRATORS, True)}).",
+    annotation=_OBJECT,
 )
 _LANGUAGE = Param(
     "language",
@@ -133,14 +157,23 @@ _WEBHOOK_URL = Param(
     "http(s) URL the service POSTs ``{customer_id, batch_id, status}`` to when the story finishes.",
 )
 _STORYBOARD = Param(
-    "storyboard", v.storyboard, "an edited storyboard (an object or its JSON text) with a non-empty ``scenes`` list."
+    "storyboard",
+    v.storyboard,
+    "an edited storyboard (an object or its JSON text) with a non-empty ``scenes`` list.",
+    annotation=_OBJECT,
 )
 _IMAGE_OPTION = Param(
     "option", _choice(IMAGE_MODELS, advisory=True), f"image model, {_allowed(IMAGE_MODELS, True)}.", "Seedream"
 )
-_ENHANCE_IMAGE = Param("enhance_image", v.boolean, "apply 1x super-resolution to generated images.", False)
+_ENHANCE_IMAGE = Param(
+    "enhance_image", v.boolean, "apply 1x super-resolution to generated images.", False, annotation="bool"
+)
 _HAS_BG_MUSIC = Param(
-    "has_bg_music", v.boolean, "generate background music (the service now reads ``audio_option``).", True
+    "has_bg_music",
+    v.boolean,
+    "generate background music (the service now reads ``audio_option``).",
+    True,
+    annotation="bool",
 )
 
 _AUTO_ALIASES = (
@@ -224,6 +257,7 @@ IMAGES_TO_VIDEO = Endpoint(
             partial(v.url_list, min_items=1),
             "publicly reachable image URLs, one scene each.",
             required=True,
+            annotation=_URLS,
         ),
         Param("idea", _text, "what the story is about; the service has its own default text."),
         *(param for param in _AUTO_COMMON if param is not _ELEMENTS),
@@ -246,13 +280,16 @@ CREATE_STORYBOARD = Endpoint(
         _aspect_ratio(None, _allowed(ASPECT_RATIOS) + "; the service defaults to ``16:9``."),
         _AUDIO_OPTION,
         _ELEMENTS,
-        Param("image_urls", v.url_list, "images to build the scenes from (scene count follows them)."),
+        Param(
+            "image_urls", v.url_list, "images to build the scenes from (scene count follows them).", annotation=_URLS
+        ),
         Param(
             "image_files",
             image_file_list,
             "Legacy only: local image files (regular files or ``ObjectStoragePath`` s, PNG/JPEG/WebP/GIF, at "
             "most 20 MiB each), uploaded.",
             upload=True,
+            annotation="Sequence[str | os.PathLike[str]]",
         ),
     ),
     ignored=("title",),
@@ -284,8 +321,15 @@ CREATE_SCENES = Endpoint(
         _aspect_ratio(None, _allowed(ASPECT_RATIOS) + "; defaults to the story's."),
         _STORYBOARD,
         _ENHANCE_IMAGE,
-        Param("has_narration", v.boolean, "narrate the scenes (the service now reads ``audio_option``)."),
-        Param("has_bg_music", v.boolean, "background music (the service now reads ``audio_option``)."),
+        Param(
+            "has_narration",
+            v.boolean,
+            "narrate the scenes (the service now reads ``audio_option``).",
+            annotation="bool",
+        ),
+        Param(
+            "has_bg_music", v.boolean, "background music (the service now reads ``audio_option``).", annotation="bool"
+        ),
         _AUDIO_OPTION,
     ),
     aliases=(Alias("background_music", "has_bg_music"), Alias("narrator", "audio_option", "narrator")),
@@ -307,14 +351,22 @@ CREATE_VIDEOS = Endpoint(
             f"animation model, {_allowed(MOTION_TYPES, True)}.",
             "Auto",
         ),
-        Param("duration", partial(v.integer, minimum=1, maximum=10), "seconds per scene, 1 to 10.", 5),
+        Param(
+            "duration", partial(v.integer, minimum=1, maximum=10), "seconds per scene, 1 to 10.", 5, annotation="int"
+        ),
         Param(
             "loop",
             partial(v.integer, minimum=1, maximum=6),
             "repetitions of the motion, 1 to 6 (ignored when narrated).",
             1,
+            annotation="int",
         ),
-        Param("native_audio", v.boolean, "sound effects and lip sync (the service now reads ``audio_option``)."),
+        Param(
+            "native_audio",
+            v.boolean,
+            "sound effects and lip sync (the service now reads ``audio_option``).",
+            annotation="bool",
+        ),
         _WEBHOOK_URL,
     ),
     ignored=("sound_effects", "scenes"),
@@ -327,8 +379,13 @@ CONCAT_STORY = Endpoint(
     "form",
     "Compose the story's videos into one",
     (
-        Param("concat_video_urls", v.url_list, "videos to compose instead of the story's own scene videos."),
-        Param("audio_urls", v.url_list, "background audio mixed into the composed video."),
+        Param(
+            "concat_video_urls",
+            v.url_list,
+            "videos to compose instead of the story's own scene videos.",
+            annotation=_URLS,
+        ),
+        Param("audio_urls", v.url_list, "background audio mixed into the composed video.", annotation=_URLS),
     ),
     produces_video=True,
 )
@@ -345,12 +402,14 @@ UPDATE_STORY = Endpoint(
             "visibility_status",
             lambda n, x: v.choice(n, str(x), VISIBILITY_STATUSES),
             "``0`` private, ``1`` unlisted, ``2`` public.",
+            annotation=_literal((*VISIBILITY_STATUSES, *map(int, VISIBILITY_STATUSES))),
         ),
         Param(
             "additional_videos",
             v.url_list,
             "video URLs to associate with the story (a JSON array).",
             form_json=True,
+            annotation=_URLS,
         ),
     ),
     charges=False,

@@ -37,6 +37,8 @@ class Param:
         instructions that follow the page's URL in url-2-video's ``idea``), not as a field of its own.
     :param form_json: in a Legacy form, the value travels as one JSON text rather than repeated keys.
     :param upload: files read and uploaded as they are (Legacy multipart), not a JSON value.
+    :param annotation: the Python type callers pass, as written in a signature (``Literal[...]`` where
+        the service's list is strict); the typed signatures and stubs are built from it.
     """
 
     name: str
@@ -48,6 +50,7 @@ class Param:
     appends_to: str | None = None
     form_json: bool = False
     upload: bool = False
+    annotation: str = "str"
 
     @property
     def keyword(self) -> str:
@@ -163,6 +166,21 @@ class Endpoint:
                 wire[param.appends_to] = f"{wire[param.appends_to]} {str(fields[param.keyword]).strip()}"
         return self._with_extra(wire, extra_params)
 
+    def check_literals(self, arguments: Mapping[str, Any]) -> None:
+        """
+        Check the shape of every argument already known when the DAG is parsed (not templated), so a
+        bad literal is a DAG import error; templated ones are checked after rendering. Advisory
+        name lists warn when the request is built, not here.
+
+        :raises VimmerseInvalidParameterError: naming the argument and what is allowed.
+        """
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for name, value in arguments.items():
+                param = self._by_name.get(name)
+                if param is not None and value is not None and not v.is_templated(value):
+                    param.check(name, value)
+
     def _with_extra(self, fields: dict[str, Any], extra_params: Any) -> dict[str, Any]:
         """``fields`` and the caller's ``extra_params`` (a mapping, or its JSON text after templating)."""
         if extra_params is None:
@@ -201,6 +219,28 @@ class Endpoint:
             stacklevel=4,
         )
         values[alias.new] = merged
+
+    def request_body(self, fields: dict[str, Any], api_version: str) -> dict[str, Any]:
+        """The request body: JSON for every v2 request; Legacy's JSON, form or multipart per self."""
+        if api_version != "legacy":
+            for name in set(self.uploads) & set(fields):
+                raise VimmerseInvalidParameterError(
+                    name,
+                    fields[name],
+                    "no local files in API v2 (it takes JSON only): pass image_urls, or set the connection's "
+                    "api_version to 'legacy' to upload files",
+                )
+            return {"json": fields}
+        if self.body == "json":
+            return {"json": fields}
+        if self.body == "multipart":
+            from airflow_provider_vimmerse._uploads import read_image_files
+
+            images = fields.pop("image_files", None)
+            files = [("image_files", upload) for upload in (read_image_files(images) if images else [])]
+            # Always multipart, as the service documents, even without files.
+            return {"files": [(key, (None, value)) for key, value in self.form_items(fields)] + files}
+        return {"data": self.form_items(fields)}
 
     @property
     def uploads(self) -> tuple[str, ...]:

@@ -17,6 +17,6 @@ def is_storage_scheme(scheme: str) -> bool:
 
     if has_fs(scheme):
         return True
-    import fsspec
+    import fsspec  # type: ignore[import-untyped]
 
     return scheme in fsspec.registry  # registered in this process (e.g. memory:// in tests)

@@ -16,8 +16,10 @@ import ast
 import json
 import logging
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -274,3 +276,32 @@ def number(field: str, value: Any, *, minimum: float | None = None, exclusive: b
     if minimum is not None and (seconds <= minimum if exclusive else seconds < minimum):
         raise _invalid(field, value, allowed)
     return float(seconds)
+
+
+_PLAIN = (str, int, float, bool, type(None), list, tuple, dict, os.PathLike)
+
+
+def is_templated(value: Any) -> bool:
+    """
+    Whether ``value`` is known only when the task runs: Jinja text (anywhere inside it), another
+    task's output, or any object that is not plain data. Such a value is checked after rendering.
+    """
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, dict):
+        return any(is_templated(item) for pair in value.items() for item in pair)
+    if isinstance(value, (list, tuple)):
+        return any(is_templated(item) for item in value)
+    return not isinstance(value, _PLAIN)
+
+
+def iso_day(name: str, value: Any) -> str:
+    """A day as ``YYYY-MM-DD`` from a ``date``/``datetime`` or its ISO text."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise _invalid(name, value, "a date, or YYYY-MM-DD text") from None

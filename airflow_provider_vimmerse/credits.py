@@ -146,10 +146,10 @@ def _credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any
 
     :raises VimmerseInvalidParameterError: when neither is known when the DAG is parsed.
     """
-    if max_credits is not None and not _templated(max_credits):
+    if max_credits is not None and not v.is_templated(max_credits):
         return v.integer("max_credits", max_credits, minimum=1)
     given = _priced(arguments)
-    estimate = None if any(_templated(val) for val in given.values()) else estimate_credits(step, **given)
+    estimate = None if any(v.is_templated(val) for val in given.values()) else estimate_credits(step, **given)
     if not estimate:
         raise v.VimmerseInvalidParameterError(
             "credit_pool",
@@ -163,7 +163,3 @@ def _credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any
 def _priced(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments that were set, without those that never change a price."""
     return {name: value for name, value in arguments.items() if value is not None and name not in _UNPRICED}
-
-
-def _templated(value: Any) -> bool:
-    return isinstance(value, str) and ("{{" in value or "{%" in value)

@@ -84,7 +84,7 @@ class VimmerseApiError(VimmerseError, AirflowFailException):
     def __init__(
         self, message: str, *, status_code: int | None, code: str | None = None, detail: list[Any] | None = None
     ) -> None:
-        self.status_code = status_code
+        self.status_code = status_code  # type: ignore[assignment]  # AirflowException's is the REST API's
         self.code = code
         self.detail = detail or []
         super().__init__(message)
@@ -123,7 +123,7 @@ class VimmerseUnavailableError(VimmerseError):
         detail: list[Any] | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.status_code = status_code
+        self.status_code = status_code  # type: ignore[assignment]  # AirflowException's is the REST API's
         self.code = code
         self.detail = detail or []
         self.retry_after = retry_after
@@ -314,8 +314,8 @@ def _error_fields(payload: Any) -> tuple[str | None, str, list[Any]]:
     """
     if not isinstance(payload, dict):
         return None, "", []
-    message = payload.get("message") if isinstance(payload.get("message"), str) else ""
-    code = payload.get("code")
+    message: str = payload["message"] if isinstance(payload.get("message"), str) else ""
+    code: str | None = payload.get("code")
     if not isinstance(code, str) or not code.strip():
         code = message if _CODE.fullmatch(message) else None
     prose = "" if message == code else message.strip()

@@ -141,7 +141,7 @@ class VimmerseStory:
 
     def summary(self) -> dict[str, Any]:
         """What a story step returns (its XCom ``return_value``): JSON only, the same in every mode."""
-        summary = {
+        summary: dict[str, Any] = {
             "story_id": self.id,
             "status": self.status.value,
             "progress_percentage": self.progress_percentage,

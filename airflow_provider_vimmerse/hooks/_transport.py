@@ -9,13 +9,19 @@ transports behave identically.
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from airflow_provider_vimmerse import exceptions as exc
 from airflow_provider_vimmerse._config import API_VERSIONS
+
+if TYPE_CHECKING:
+    import requests
 
 DEFAULT_HOST = "https://api.vimmerse.net"
 DEFAULT_CONN_ID = "vimmerse_default"
@@ -340,3 +346,68 @@ def next_retry(
     if remaining is not None and delay > remaining:
         raise exc._with_note(error, f"not retried: waiting {delay:g}s would pass the wait's deadline")
     return delay, f"HTTP {status}"
+
+
+_API_KEY_HEADER = "X-Api-Key"
+
+
+def _requests_failure(err: Exception) -> Failure:
+    from requests.exceptions import ConnectTimeout, ReadTimeout
+    from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
+    if isinstance(err, ConnectTimeout):
+        return Failure.CONNECT
+    if isinstance(err, (ReadTimeout, ReadTimeoutError)):
+        return Failure.TIMEOUT
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    if isinstance(reason, (NewConnectionError, ConnectionRefusedError)):
+        return Failure.CONNECT
+    return Failure.DISCONNECT
+
+
+def _read_within(response: requests.Response, seconds: float, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
+    """
+    The body and whether it is complete: reading stops at ``limit`` decompressed bytes (a gzip bomb
+    is never buffered), and a server that dribbles its answer a byte at a time cannot hold the
+    request past ``seconds`` (each read alone would wait only for the next byte).
+    """
+    from requests.exceptions import ReadTimeout
+
+    deadline = time.monotonic() + seconds
+    chunks, size = [], 0
+    while True:
+        chunk = response.raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            return b"".join(chunks)[:limit], False
+        if time.monotonic() > deadline:
+            raise ReadTimeout(f"the answer did not complete within {seconds:g}s")
+
+
+@contextmanager
+def _missing_connection(conn_id: str) -> Iterator[None]:
+    """A connection that does not exist is a configuration error: no retry can create it."""
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+    try:
+        yield
+    except AirflowNotFoundException:
+        raise exc.VimmerseConfigurationError(
+            f"The connection {conn_id!r} is not defined: create it (type 'vimmerse', your API key in the "
+            "'API Key' field), e.g. with `airflow connections add` or AIRFLOW_CONN_" + conn_id.upper() + "."
+        ) from None
+
+
+class _VimmerseConnection:
+    """The connection attributes both hooks share."""
+
+    conn_name_attr = "vimmerse_conn_id"
+    default_conn_name = DEFAULT_CONN_ID
+    conn_type = "vimmerse"
+    hook_name = "Vimmerse"
+
+    def _log_retry(self, method: str, path: str, why: str, delay: float, attempt: int, limit: int) -> None:
+        self.log.warning("%s %s: %s; retry %d/%d in %.1fs.", method, path, why, attempt + 1, limit, delay)  # type: ignore[attr-defined]

@@ -1,32 +1,23 @@
 """
 The hook for the Vimmerse Story API: :class:`VimmerseHook`. Its async twin for triggers,
 :class:`~airflow_provider_vimmerse.hooks.vimmerse_async.VimmerseAsyncHook`, shares the connection
-rules, retry policy and error mapping.
+rules, retry policy (:mod:`~airflow_provider_vimmerse.hooks._transport`: never repeat a request
+that may have been charged) and error mapping.
 
-Both own their HTTP sessions (one ``requests.Session`` per hook, one aiohttp session per trigger),
-as the Databricks hooks do, and are ``BaseHook`` s: the http provider's hooks build their sessions
-in underscore methods (base URL, auth, extras as headers) that we would have to override, and any
-http-provider release could change those. Requests go through ``Session.request``, so proxies,
-``NO_PROXY``, CA bundles and netrc are honoured as requests always does.
-
-What else is ours, and why:
-
-- Retries: :mod:`~airflow_provider_vimmerse.hooks._transport` decides, for both hooks alike, and
-  never repeats a request that may have been charged.
-- Errors keep the service's code, 422 ``detail`` and ``Retry-After``
-  (:mod:`airflow_provider_vimmerse.exceptions`).
-- Connection extras are settings (timeouts, retries, TLS), never HTTP headers, and the API key
-  is added to each API request, never to the session: downloads from a CDN never see it.
+Both own their HTTP sessions, as the Databricks hooks do (docs/hooks.md says why). Requests go
+through ``Session.request``, so proxies, ``NO_PROXY``, CA bundles and netrc are honoured. The
+connection's extras are settings, never HTTP headers, and the API key is added to each API
+request, never to the session: downloads from a CDN never see it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +35,7 @@ from airflow_provider_vimmerse._polling import (
     log_progress,
     polling_floor,
 )
+from airflow_provider_vimmerse._signatures import documented
 from airflow_provider_vimmerse.exceptions import (
     VimmerseConfigurationError,
     VimmerseError,
@@ -53,11 +45,13 @@ from airflow_provider_vimmerse.exceptions import (
     _may_exist_error,
 )
 from airflow_provider_vimmerse.hooks._transport import (
-    DEFAULT_CONN_ID,
-    MAX_ANSWER_BYTES,
+    _API_KEY_HEADER,
     ConnectionSettings,
-    Failure,
     RetryPolicy,
+    _missing_connection,
+    _read_within,
+    _requests_failure,
+    _VimmerseConnection,
     describe_failure,
     next_retry,
     oversized_answer,
@@ -71,93 +65,8 @@ if TYPE_CHECKING:
 
 __all__ = ["VimmerseHook"]
 
-_API_KEY_HEADER = "X-Api-Key"
 # A well-formed story id that cannot exist: the service answers 400 for ids that are not UUIDs.
 _CONNECTION_PROBE_ID = "00000000-0000-4000-8000-000000000000"
-
-
-def _requests_failure(err: Exception) -> Failure:
-    from requests.exceptions import ConnectTimeout, ReadTimeout
-    from urllib3.exceptions import NewConnectionError, ReadTimeoutError
-
-    if isinstance(err, ConnectTimeout):
-        return Failure.CONNECT
-    if isinstance(err, (ReadTimeout, ReadTimeoutError)):
-        return Failure.TIMEOUT
-    reason = getattr(err.args[0], "reason", None) if err.args else None
-    if isinstance(reason, (NewConnectionError, ConnectionRefusedError)):
-        return Failure.CONNECT
-    return Failure.DISCONNECT
-
-
-def _read_within(response: requests.Response, seconds: float, limit: int = MAX_ANSWER_BYTES) -> tuple[bytes, bool]:
-    """
-    The body and whether it is complete: reading stops at ``limit`` decompressed bytes (a gzip bomb
-    is never buffered), and a server that dribbles its answer a byte at a time cannot hold the
-    request past ``seconds`` (each read alone would wait only for the next byte).
-    """
-    from requests.exceptions import ReadTimeout
-
-    deadline = time.monotonic() + seconds
-    chunks, size = [], 0
-    while True:
-        chunk = response.raw.read1(64 * 1024, decode_content=True)
-        if not chunk:
-            return b"".join(chunks), True
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > limit:
-            return b"".join(chunks)[:limit], False
-        if time.monotonic() > deadline:
-            raise ReadTimeout(f"the answer did not complete within {seconds:g}s")
-
-
-@contextmanager
-def _missing_connection(conn_id: str) -> Iterator[None]:
-    """A connection that does not exist is a configuration error: no retry can create it."""
-    from airflow.providers.common.compat.sdk import AirflowNotFoundException
-
-    try:
-        yield
-    except AirflowNotFoundException:
-        raise VimmerseConfigurationError(
-            f"The connection {conn_id!r} is not defined: create it (type 'vimmerse', your API key in the "
-            "'API Key' field), e.g. with `airflow connections add` or AIRFLOW_CONN_" + conn_id.upper() + "."
-        ) from None
-
-
-def _documented(endpoint: api.Endpoint) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Give a hook method its endpoint's docstring (parameters, defaults, aliases)."""
-
-    def decorate(method: Callable[..., Any]) -> Callable[..., Any]:
-        method.__doc__ = endpoint.docstring()
-        return method
-
-    return decorate
-
-
-def _iso_day(name: str, value: Any) -> str:
-    """A day as ``YYYY-MM-DD`` from a ``date``/``datetime`` or its ISO text."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        return value.isoformat()
-    try:
-        return date.fromisoformat(str(value).strip()).isoformat()
-    except ValueError:
-        raise VimmerseInvalidParameterError(name, value, "a date, or YYYY-MM-DD text") from None
-
-
-class _VimmerseConnection:
-    """The connection attributes both hooks share."""
-
-    conn_name_attr = "vimmerse_conn_id"
-    default_conn_name = DEFAULT_CONN_ID
-    conn_type = "vimmerse"
-    hook_name = "Vimmerse"
-
-    def _log_retry(self, method: str, path: str, why: str, delay: float, attempt: int, limit: int) -> None:
-        self.log.warning("%s %s: %s; retry %d/%d in %.1fs.", method, path, why, attempt + 1, limit, delay)  # type: ignore[attr-defined]
 
 
 #: What Airflow's UI sends in place of a saved password.
@@ -285,7 +194,7 @@ class VimmerseHook(_VimmerseConnection, BaseHook):
         fields = endpoint.payload(arguments, extra_params)
         path = endpoint.path.format(story_id=v.story_id(story_id)) if endpoint.on_story else endpoint.path
         path = self._story_path(path)
-        body = self._encode(endpoint, fields, self.settings.api_version)
+        body = endpoint.request_body(fields, self.settings.api_version)
         raw = self._request(endpoint.method, path, charges=endpoint.charges, **body)
         try:
             data = _data_from_body(raw, method=endpoint.method, path=path)
@@ -300,64 +209,41 @@ class VimmerseHook(_VimmerseConnection, BaseHook):
                 ) from None
             raise
 
-    @staticmethod
-    def _encode(endpoint: api.Endpoint, fields: dict[str, Any], api_version: str) -> dict[str, Any]:
-        """The request body: JSON for every v2 request; Legacy's JSON, form or multipart per endpoint."""
-        if api_version != "legacy":
-            for name in set(endpoint.uploads) & set(fields):
-                raise VimmerseInvalidParameterError(
-                    name,
-                    fields[name],
-                    "no local files in API v2 (it takes JSON only): pass image_urls, or set the connection's "
-                    "api_version to 'legacy' to upload files",
-                )
-            return {"json": fields}
-        if endpoint.body == "json":
-            return {"json": fields}
-        if endpoint.body == "multipart":
-            from airflow_provider_vimmerse._uploads import read_image_files
-
-            images = fields.pop("image_files", None)
-            files = [("image_files", upload) for upload in (read_image_files(images) if images else [])]
-            # Always multipart, as the service documents, even without files.
-            return {"files": [(key, (None, value)) for key, value in endpoint.form_items(fields)] + files}
-        return {"data": endpoint.form_items(fields)}
-
     # ------------------------------------------------------------------------------ endpoints
 
-    @_documented(api.IDEA_TO_VIDEO)
+    @documented(api.IDEA_TO_VIDEO)
     def idea_to_video(self, idea: str, **params: Any) -> VimmerseStory:
         return self._submit(api.IDEA_TO_VIDEO, {**params, "idea": idea})
 
-    @_documented(api.URL_TO_VIDEO)
+    @documented(api.URL_TO_VIDEO)
     def url_to_video(self, url: str, instructions: str | None = None, **params: Any) -> VimmerseStory:
         return self._submit(api.URL_TO_VIDEO, {**params, "url": url, "instructions": instructions})
 
-    @_documented(api.IMAGES_TO_VIDEO)
+    @documented(api.IMAGES_TO_VIDEO)
     def images_to_video(self, image_urls: list[str], **params: Any) -> VimmerseStory:
         return self._submit(api.IMAGES_TO_VIDEO, {**params, "image_urls": image_urls})
 
-    @_documented(api.CREATE_STORYBOARD)
+    @documented(api.CREATE_STORYBOARD)
     def create_storyboard(self, idea: str, **params: Any) -> VimmerseStory:
         return self._submit(api.CREATE_STORYBOARD, {**params, "idea": idea})
 
-    @_documented(api.CREATE_ELEMENTS)
+    @documented(api.CREATE_ELEMENTS)
     def create_elements(self, story_id: str, **params: Any) -> VimmerseStory:
         return self._submit(api.CREATE_ELEMENTS, params, story_id)
 
-    @_documented(api.CREATE_SCENES)
+    @documented(api.CREATE_SCENES)
     def create_scenes(self, story_id: str, **params: Any) -> VimmerseStory:
         return self._submit(api.CREATE_SCENES, params, story_id)
 
-    @_documented(api.CREATE_VIDEOS)
+    @documented(api.CREATE_VIDEOS)
     def create_videos(self, story_id: str, **params: Any) -> VimmerseStory:
         return self._submit(api.CREATE_VIDEOS, params, story_id)
 
-    @_documented(api.CONCAT_STORY)
+    @documented(api.CONCAT_STORY)
     def concat_story(self, story_id: str, **params: Any) -> VimmerseStory:
         return self._submit(api.CONCAT_STORY, params, story_id)
 
-    @_documented(api.UPDATE_STORY)
+    @documented(api.UPDATE_STORY)
     def update_story(self, story_id: str, **params: Any) -> VimmerseStory:
         return self._submit(api.UPDATE_STORY, params, story_id)
 
@@ -382,7 +268,7 @@ class VimmerseHook(_VimmerseConnection, BaseHook):
         :return: the days the service reports, as it reports them (e.g. ``date``, ``used_credits``).
         :raises VimmerseInvalidParameterError: for a date that is not one, before anything is sent.
         """
-        days = [_iso_day(name, value) for name, value in (("start", start), ("end", end))]
+        days = [v.iso_day(name, value) for name, value in (("start", start), ("end", end))]
         if days[0] > days[1]:
             raise VimmerseInvalidParameterError("end", end, f"a day on or after start ({days[0]})")
         path = f"/customer-statistics/{days[0]}/{days[1]}"
@@ -528,12 +414,17 @@ class VimmerseHook(_VimmerseConnection, BaseHook):
             )
         return WebhookToken.for_events(self.settings.api_key, name).masked().url(public_url)
 
-    def download_video(self, url: str, destination: str, **kwargs: Any) -> DownloadResult:
+    def download_video(
+        self, url: str, destination: str | os.PathLike[str], *, max_resumes: int = 3, chunk_size: int = 512 * 1024
+    ) -> DownloadResult:
         """
-        Stream ``url`` to the local file ``destination`` (atomic, resumable, length-checked).
+        Stream ``url`` to the local file ``destination``: constant memory, atomic (nothing is left at
+        ``destination`` on failure), and length-checked. A dropped connection resumes with an HTTP
+        ``Range`` request up to ``max_resumes`` times; an answer for a file that changed restarts
+        from zero. The API key is sent only when ``url`` is on the API host; video CDNs never see it.
 
-        The API key is sent only when ``url`` is on the API host itself; video CDNs never see it.
-        Keyword arguments go to :func:`airflow_provider_vimmerse._download.download`.
+        :return: a ``DownloadResult`` with the file's ``path``, ``bytes`` and ``sha256``.
+        :raises VimmerseUnavailableError: when the download fails.
         """
         from airflow_provider_vimmerse._download import download
 
@@ -548,5 +439,6 @@ class VimmerseHook(_VimmerseConnection, BaseHook):
             destination,
             headers_for=headers_for,
             timeout=(settings.connect_timeout, settings.timeout),
-            **kwargs,
+            max_resumes=max_resumes,
+            chunk_size=chunk_size,
         )

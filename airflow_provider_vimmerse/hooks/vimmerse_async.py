@@ -20,14 +20,16 @@ from airflow.sdk import BaseHook
 from airflow_provider_vimmerse import _validation as v
 from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError
 from airflow_provider_vimmerse.hooks._transport import (
+    _API_KEY_HEADER,
     MAX_ANSWER_BYTES,
     ConnectionSettings,
     Failure,
+    _missing_connection,
+    _VimmerseConnection,
     describe_failure,
     next_retry,
     oversized_answer,
 )
-from airflow_provider_vimmerse.hooks.vimmerse import _API_KEY_HEADER, _missing_connection, _VimmerseConnection
 from airflow_provider_vimmerse.models import VimmerseStory, _story_from_body
 
 __all__ = ["VimmerseAsyncHook"]

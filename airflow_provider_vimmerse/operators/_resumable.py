@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import ResumableJobMixin
 
+from airflow_provider_vimmerse import _config as config
 from airflow_provider_vimmerse._polling import NOT_FOUND_GRACE_SECONDS
 from airflow_provider_vimmerse._webhooks import WebhookToken
 from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError
@@ -60,13 +61,13 @@ class _ResumableStory(ResumableJobMixin):
         hook: VimmerseHook
         timeout: float | None
         deferrable: bool
+        wait_for_completion: bool
         _deadline: float | None
         _webhook: WebhookToken | None
         _story_id: str
 
         def api_arguments(self) -> dict[str, Any]: ...
         def submit(self, hook: VimmerseHook) -> VimmerseStory: ...
-        def _new_webhook(self) -> tuple[WebhookToken | None, str | None]: ...
         def _wait(self, context: Context, story: VimmerseStory) -> Any: ...
 
     def _digest(self) -> str:
@@ -151,6 +152,31 @@ class _ResumableStory(ResumableJobMixin):
         return self._result
 
     # -- our rules ----------------------------------------------------------------------------
+
+    def on_kill(self) -> None:
+        # Stopping a story would throw away paid work, and the API offers no cancel: the story
+        # keeps rendering, and the next try of this task reattaches to it.
+        story_id = getattr(self, "_story_id", None)
+        if story_id:
+            self.log.warning(
+                "Task killed; story %s keeps running on Vimmerse and is not deleted. "
+                "A retry of this task will reattach to it.",
+                story_id,
+            )
+
+    def _new_webhook(self) -> tuple[WebhookToken | None, str | None]:
+        """
+        A token for this wait's webhook and the URL that carries it, when the triggerer listens for
+        them: a deferred wait on a request that takes a ``webhook_url`` the user did not set, with
+        ``[vimmerse] webhook_public_url``. ``(None, None)`` otherwise.
+        """
+        if not (self.deferrable and self.wait_for_completion and self.endpoint.takes_webhook):
+            return None, None
+        public_url = config.webhook_public_url()
+        if getattr(self, "webhook_url", None) or not public_url:
+            return None, None
+        token = WebhookToken.for_wait(self.hook.settings.api_key).masked()
+        return token, token.url(public_url)
 
     def _previous_story(self, record: dict[str, Any]) -> VimmerseStory | None:
         """The story an earlier try recorded, if it can be reused (not failed, not deleted)."""

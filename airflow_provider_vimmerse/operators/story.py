@@ -7,10 +7,9 @@ waits (in the worker, or deferred to the triggerer) and returns the same JSON su
 A retry of the same task instance reattaches to the story recorded in ``task_state_store``
 (Airflow 3.3+) instead of paying for a new one.
 
-A step's API arguments are not listed here: each operator names its endpoint
-(:mod:`airflow_provider_vimmerse._endpoints`), and its constructor signature and template fields
-are derived from that spec. Arguments the user does not set are not sent, so the service's
-documented defaults (stated once, in the spec) apply.
+Each operator names its endpoint (:mod:`airflow_provider_vimmerse._endpoints`); its constructor
+signature (and the typed stub ``story.pyi``) and template fields are derived from that spec.
+Arguments the user does not set are not sent, so the service's current defaults apply.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -34,7 +34,7 @@ from airflow_provider_vimmerse._polling import (
     SUCCESS,
     validate_event,
 )
-from airflow_provider_vimmerse._webhooks import WebhookToken
+from airflow_provider_vimmerse._signatures import operator_signature
 from airflow_provider_vimmerse.exceptions import _error_for_event
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.links.story import VimmerseStoryLink, VimmerseVideoLink
@@ -57,21 +57,6 @@ __all__ = [
     "VimmerseStoryOperator",
     "VimmerseUrlToVideoOperator",
 ]
-
-
-def _signature_for(endpoint: api.Endpoint) -> inspect.Signature:
-    """The constructor signature an endpoint's operator shows: its API arguments, then the common ones."""
-    keyword = inspect.Parameter.KEYWORD_ONLY
-    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    parameters += [inspect.Parameter("story_id", keyword)] if endpoint.on_story else []
-    for param in endpoint.params:
-        default = inspect.Parameter.empty if param.required else None
-        parameters.append(inspect.Parameter(param.keyword, keyword, default=default))
-    parameters += [
-        inspect.Parameter(name, keyword, default=None) for name in endpoint.argument_names[len(endpoint.params) :]
-    ]
-    parameters.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
-    return inspect.Signature(parameters)
 
 
 class VimmerseStoryOperator(_ResumableStory, BaseOperator):
@@ -122,7 +107,7 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
             inherited(self, **kwargs)
 
         # Airflow reads the signature for required arguments, default_args and partial()/expand().
-        __init__.__signature__ = _signature_for(endpoint)  # type: ignore[attr-defined]
+        __init__.__signature__ = operator_signature(endpoint, inspect.signature(inherited))  # type: ignore[attr-defined]
         __init__.__qualname__ = f"{cls.__qualname__}.__init__"
         cls.__init__ = __init__  # type: ignore[method-assign]
 
@@ -131,12 +116,12 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         *,
         vimmerse_conn_id: str = DEFAULT_CONN_ID,
         wait_for_completion: bool = True,
-        poll_interval: float | None = None,
-        timeout: float | None = DEFAULT_TIMEOUT,
+        poll_interval: float | timedelta | None = None,
+        timeout: float | timedelta | None = DEFAULT_TIMEOUT,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         reattach_on_retry: bool = True,
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
-        extra_params: Mapping[str, Any] | None = None,
+        extra_params: Mapping[str, Any] | str | None = None,
         max_credits: int | str | None = None,
         credit_pool: str | None = None,
         **kwargs: Any,
@@ -144,6 +129,8 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         endpoint = type(self).endpoint
         names = (("story_id",) if endpoint.on_story else ()) + endpoint.argument_names
         arguments = {name: kwargs.pop(name, None) for name in names}
+        # A bad literal argument is a DAG import error, not a failed (and maybe retried) task.
+        endpoint.check_literals(arguments)
         if credit_pool is not None:
             from airflow_provider_vimmerse.credits import _credit_pool_slots
 
@@ -186,20 +173,6 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         if getattr(self, "_webhook_url", None):
             arguments["webhook_url"] = self._webhook_url
         return {**arguments, "extra_params": self.extra_params}
-
-    def _new_webhook(self) -> tuple[WebhookToken | None, str | None]:
-        """
-        A token for this wait's webhook and the URL that carries it, when the triggerer listens for
-        them: a deferred wait on a request that takes a ``webhook_url`` the user did not set, with
-        ``[vimmerse] webhook_public_url``. ``(None, None)`` otherwise.
-        """
-        if not (self.deferrable and self.wait_for_completion and self.endpoint.takes_webhook):
-            return None, None
-        public_url = config.webhook_public_url()
-        if getattr(self, "webhook_url", None) or not public_url:
-            return None, None
-        token = WebhookToken.for_wait(self.hook.settings.api_key).masked()
-        return token, token.url(public_url)
 
     def submit(self, hook: VimmerseHook) -> VimmerseStory:
         """Send this step's request (each operator calls its own hook method)."""
@@ -303,17 +276,6 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
             story=story,
             on_story=self.endpoint.on_story,
         )
-
-    def on_kill(self) -> None:
-        # Stopping a story would throw away paid work, and the API offers no cancel: the story
-        # keeps rendering, and the next try of this task reattaches to it.
-        story_id = getattr(self, "_story_id", None)
-        if story_id:
-            self.log.warning(
-                "Task killed; story %s keeps running on Vimmerse and is not deleted. "
-                "A retry of this task will reattach to it.",
-                story_id,
-            )
 
     def _story_url(self, story_id: str) -> str:
         """The story page's link; a link is a convenience and never fails the task."""

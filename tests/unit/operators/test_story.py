@@ -97,7 +97,12 @@ def test_arguments_and_template_fields_come_from_the_endpoint(cls):
     endpoint = cls.endpoint
     signature = inspect.signature(cls.__init__)
     for name in endpoint.argument_names:
-        assert name in signature.parameters and name in cls.template_fields
+        assert name in cls.template_fields
+    current = {p.keyword for p in endpoint.params}
+    older = set(endpoint.argument_names) - current
+    assert current <= set(signature.parameters) and not older & set(signature.parameters)
+    # help() and editors show the waiting and retry arguments too, not just **kwargs.
+    assert {"deferrable", "timeout", "poll_interval", "max_credits"} <= set(signature.parameters)
     required = {p.keyword for p in endpoint.params if p.required} | ({"story_id"} if endpoint.on_story else set())
     assert {
         n for n, p in signature.parameters.items() if p.default is inspect.Parameter.empty and p.kind is p.KEYWORD_ONLY
@@ -119,7 +124,9 @@ def test_missing_required_arguments_fail_when_the_dag_is_parsed():
 
 def test_partial_and_expand_accept_api_arguments():
     with DAG("d", start_date=pendulum.datetime(2026, 1, 1), schedule=None):
-        mapped = VimmerseIdeaToVideoOperator.partial(task_id="m", scene_count=2, duration=5).expand(idea=["a", "b"])
+        mapped = VimmerseIdeaToVideoOperator.partial(task_id="m", scene_count=2, aspect_ratio="1:1").expand(
+            idea=["a", "b"]
+        )
     assert mapped.partial_kwargs["scene_count"] == 2
     with pytest.raises(TypeError, match="scene_cuont"):
         VimmerseIdeaToVideoOperator.partial(task_id="n", scene_cuont=2)
