@@ -14,6 +14,7 @@ DEFAULT_POLL_INTERVAL = 30.0
 MIN_POLL_INTERVAL = 1.0
 
 DEFAULT_FALLBACK_POLL_INTERVAL = 600.0
+DEFAULT_BUDGET_SETTLE_SECONDS = 2.0
 #: The Story API generations a connection can speak (its ``api_version`` extra); the first is the default.
 API_VERSIONS = ("v2", "legacy")
 
@@ -53,6 +54,16 @@ OPTIONS = {
         "example": "600",
         "default": str(DEFAULT_FALLBACK_POLL_INTERVAL),
     },
+    "budget_settle_seconds": {
+        "description": "Seconds a daily credit budget's reservation is left to settle before it is read back "
+        "(Airflow Variables have no compare-and-set: two tasks reserving the last credits at once are told "
+        "apart by reading back). Longer is safer against a slow metadata database; each story task that "
+        "names a budget waits this long once before submitting.",
+        "version_added": "0.2.0",
+        "type": "float",
+        "example": "2",
+        "default": str(DEFAULT_BUDGET_SETTLE_SECONDS),
+    },
 }
 
 
@@ -62,7 +73,7 @@ def _get(option: str) -> str:
     return (conf.get(SECTION, option, fallback="") or "").strip()
 
 
-def _seconds(option: str, default: float) -> float:
+def _seconds(option: str, default: float, minimum: float = MIN_POLL_INTERVAL) -> float:
     from airflow_provider_vimmerse import _validation as v
     from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError, VimmerseInvalidParameterError
 
@@ -70,11 +81,11 @@ def _seconds(option: str, default: float) -> float:
     if not value:
         return default
     try:
-        return v.number(f"[{SECTION}] {option}", value, minimum=MIN_POLL_INTERVAL)
+        return v.number(f"[{SECTION}] {option}", value, minimum=minimum)
     except VimmerseInvalidParameterError:
         example = OPTIONS[option]["example"]
         raise VimmerseConfigurationError(
-            f"[{SECTION}] {option} is {value!r}; expected seconds as a number >= {MIN_POLL_INTERVAL:g}, "
+            f"[{SECTION}] {option} is {value!r}; expected seconds as a number >= {minimum:g}, "
             f"e.g. {example} (AIRFLOW__{SECTION.upper()}__{option.upper()}={example})."
         ) from None
 
@@ -87,6 +98,11 @@ def poll_interval() -> float:
 def webhook_fallback_poll_interval() -> float:
     """``[vimmerse] webhook_fallback_poll_interval``: the safety-net poll of a wait expecting a webhook."""
     return _seconds("webhook_fallback_poll_interval", DEFAULT_FALLBACK_POLL_INTERVAL)
+
+
+def budget_settle_seconds() -> float:
+    """``[vimmerse] budget_settle_seconds``: how long a daily budget's reservation settles before it is read back."""
+    return _seconds("budget_settle_seconds", DEFAULT_BUDGET_SETTLE_SECONDS, minimum=0)
 
 
 def webhook_bind() -> tuple[str, int] | None:

@@ -37,6 +37,7 @@ class VimmerseStoryDatasetFacet(DatasetFacet):
     scene_count: int
     used_credits: int | None = None
     video_url: str = ""
+    estimated_credits: int | None = None
 
     @staticmethod
     def _get_schema() -> str:
@@ -77,8 +78,10 @@ def story_namespace(api_base_url: str) -> str:
     return f"vimmerse://{_host(urlsplit(api_base_url))}"
 
 
-def story_dataset(api_base_url: str, story_id: str, story: VimmerseStory | None = None) -> Dataset:
-    """The story as a dataset, with its ``vimmerse_story`` facet when its state is known."""
+def story_dataset(
+    api_base_url: str, story_id: str, story: VimmerseStory | None = None, estimated_credits: int | None = None
+) -> Dataset:
+    """The story as a dataset, with its ``vimmerse_story`` facet (state and bill) when its state is known."""
     facets: dict[str, Any] = {}
     if story is not None:
         facets["vimmerse_story"] = VimmerseStoryDatasetFacet(
@@ -87,6 +90,7 @@ def story_dataset(api_base_url: str, story_id: str, story: VimmerseStory | None 
             scene_count=len(story.scenes or (story.storyboard or {}).get("scenes") or []),
             used_credits=story.used_credits,
             video_url=without_secrets(story.video_url) if story.video_url else "",
+            estimated_credits=estimated_credits,
         )
     return Dataset(namespace=story_namespace(api_base_url), name=f"story/{story_id}", facets=facets)
 
@@ -114,28 +118,25 @@ def _sources(arguments: dict[str, Any]) -> Iterable[Any]:
             yield from (item for item in value if item)
 
 
-def story_lineage(
-    *,
-    api_base_url: str,
-    endpoint: str,
-    arguments: dict[str, Any],
-    story_id: str | None,
-    story: VimmerseStory | None,
-    on_story: bool,
-) -> OperatorLineage:
+def story_lineage(operator: Any, story: VimmerseStory | None) -> OperatorLineage:
     """
-    What a story step read and wrote. A step on an existing story reads that story (the previous
-    step's output) and writes it again, so the steps chain in the lineage graph.
+    What a story step (``operator``) read and wrote; ``story`` is its final state, when it finished.
+    A step on an existing story reads that story (the previous step's output) and writes it again,
+    so the steps chain in the lineage graph.
     """
+    endpoint = operator.endpoint
+    api_base_url = operator.hook.settings.base_url
+    arguments = operator.api_arguments()
+    story_id = story.id if story else getattr(operator, "_story_id", None) or getattr(operator, "story_id", None)
     inputs = [location_dataset(source) for source in _sources(arguments)]
     outputs = []
     if story_id:
-        if on_story:
+        if endpoint.on_story:
             inputs.append(story_dataset(api_base_url, story_id))
-        outputs.append(story_dataset(api_base_url, story_id, story))
+        outputs.append(story_dataset(api_base_url, story_id, story, getattr(operator, "_estimate", None)))
     idea = arguments.get("idea")
     run_facets = {
-        "vimmerse_request": VimmerseRequestRunFacet(endpoint=endpoint, idea=idea if isinstance(idea, str) else "")
+        "vimmerse_request": VimmerseRequestRunFacet(endpoint=endpoint.name, idea=idea if isinstance(idea, str) else "")
     }
     return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=run_facets)
 

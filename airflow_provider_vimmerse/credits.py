@@ -8,20 +8,13 @@ published (an unknown ``video_tool``, a step without a price): never zero for "u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from airflow_provider_vimmerse import _validation as v
 from airflow_provider_vimmerse._endpoints import ENDPOINTS
 
-__all__ = [
-    "PRICING_READ_ON",
-    "RATES",
-    "_check_credit_cap",
-    "_credit_pool_slots",
-    "describe_estimate",
-    "estimate_credits",
-]
+__all__ = ["PRICING_READ_ON", "RATES", "VimmerseCreditBudget", "describe_estimate", "estimate_credits"]
 
 #: When the published table below was read from the service's reference.
 PRICING_READ_ON = "2026-11-30"
@@ -163,3 +156,133 @@ def _credit_pool_slots(step: str, arguments: Mapping[str, Any], max_credits: Any
 def _priced(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments that were set, without those that never change a price."""
     return {name: value for name, value in arguments.items() if value is not None and name not in _UNPRICED}
+
+
+class VimmerseCreditBudget:
+    """
+    A daily credit budget shared by every task, in every DAG, that names it: a story task reserves
+    its estimate (or ``max_credits``) before it submits and settles the story's ``used_credits``
+    after, so the credits reserved and spent on one UTC day never pass ``daily_credits``.
+
+    It is kept in an Airflow Variable (``vimmerse_credit_budget_<name>``), the state every Airflow
+    component already shares, on every executor and Airflow version, visible and editable in the
+    UI. A Variable has no compare-and-set, so a reservation is written, left to settle for
+    ``[vimmerse] budget_settle_seconds`` and read back: a reservation lost to a concurrent write is
+    made again, and of several made at once, the earliest that fit keep theirs and the others fail.
+    Two tasks can both pass only if one took longer than the settle time between reading and
+    writing the Variable; the budget is then overshot by at most that task's reservation.
+
+    :param name: the budget's name (letters, digits, ``_``, ``-``).
+    :param daily_credits: the most credits the tasks naming it may reserve and spend per UTC day.
+    """
+
+    def __init__(self, name: str, daily_credits: int) -> None:
+        if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
+            raise v.VimmerseInvalidParameterError("daily_budget", name, "a name of letters, digits, '_' or '-'")
+        self.name = name
+        self.daily_credits = v.integer("daily_budget_credits", daily_credits, minimum=0)
+        self.key = f"vimmerse_credit_budget_{name}"
+
+    def _read(self) -> dict[str, Any]:
+        import json
+
+        import pendulum
+        from airflow.sdk import Variable
+
+        today = pendulum.now("UTC").date().isoformat()
+        try:
+            state = json.loads(Variable.get(self.key, default="{}") or "{}")
+        except ValueError:
+            state = {}
+        if not isinstance(state, dict) or state.get("day") != today or not isinstance(state.get("holds"), dict):
+            return {"day": today, "holds": {}}
+        return state
+
+    def _write(self, state: dict[str, Any]) -> None:
+        import json
+
+        from airflow.sdk import Variable
+
+        Variable.set(self.key, json.dumps(state, sort_keys=True), description="Vimmerse daily credit budget")
+
+    @staticmethod
+    def _used(holds: Mapping[str, Any]) -> int:
+        return sum(int(hold.get("credits", 0)) for hold in holds.values())
+
+    def remaining(self) -> int:
+        """Credits not yet reserved or spent today (UTC)."""
+        return max(0, self.daily_credits - self._used(self._read()["holds"]))
+
+    def _reserve(self, holder: str, credits: int, *, attempts: int = 5) -> None:
+        """
+        Hold ``credits`` for ``holder`` (one task instance; a retry keeps its hold).
+
+        :raises VimmerseInsufficientCreditError: when they do not fit in what is left today.
+        """
+        import time
+
+        from airflow_provider_vimmerse import _config as config
+        from airflow_provider_vimmerse.exceptions import VimmerseInsufficientCreditError, VimmerseUnavailableError
+
+        settle = config.budget_settle_seconds()
+        for _ in range(attempts):
+            state = self._read()
+            if holder in state["holds"]:
+                return
+            if self._used(state["holds"]) + credits > self.daily_credits:
+                raise VimmerseInsufficientCreditError(
+                    f"Not sent: daily budget {self.name!r} has {self.remaining()} of {self.daily_credits} credits "
+                    f"left today (UTC) and this story needs {credits}. Nothing was charged; the budget renews at "
+                    "midnight UTC.",
+                    status_code=None,
+                )
+            state["holds"][holder] = {"credits": credits, "at": time.time(), "settled": False}
+            self._write(state)
+            time.sleep(settle)
+            state = self._read()
+            if holder not in state["holds"]:
+                continue  # overwritten by a concurrent reservation: make it again
+            # Of reservations made at once, the earliest that fit keep theirs.
+            running = 0
+            for name, hold in sorted(state["holds"].items(), key=lambda item: (item[1].get("at", 0), item[0])):
+                running += int(hold.get("credits", 0))
+                if name == holder and running > self.daily_credits:
+                    self._release(holder)
+                    raise VimmerseInsufficientCreditError(
+                        f"Not sent: daily budget {self.name!r} was taken by tasks that reserved at the same time. "
+                        "Nothing was charged.",
+                        status_code=None,
+                    )
+            return
+        raise VimmerseUnavailableError(
+            f"Could not reserve credits in daily budget {self.name!r}: its Variable kept changing under us."
+        )
+
+    def _settle(self, holder: str, used: int | None) -> None:
+        """Replace ``holder``'s reservation with what its story used (kept as reserved when unknown)."""
+        if used is not None:
+            self._change(holder, lambda hold: {**hold, "credits": int(used), "settled": True})
+
+    def _release(self, holder: str) -> None:
+        """Give back a reservation whose request was never sent."""
+        self._change(holder, lambda hold: None)
+
+    def _change(self, holder: str, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> None:
+        """Rewrite (or, for ``None``, drop) ``holder``'s hold, and read it back as a reservation is."""
+        import time
+
+        from airflow_provider_vimmerse import _config as config
+
+        for _ in range(5):
+            state = self._read()
+            if holder not in state["holds"]:
+                return
+            wanted = change(state["holds"][holder])
+            if wanted is None:
+                del state["holds"][holder]
+            else:
+                state["holds"][holder] = wanted
+            self._write(state)
+            time.sleep(config.budget_settle_seconds())
+            if self._read()["holds"].get(holder) == wanted:
+                return

@@ -1,13 +1,16 @@
 """
-### A video per row of data, within a credit budget
+### A video per row of data, within a daily credit budget
 
 Data-driven production: one product video per row of a catalogue.
 
 1. **read_catalogue** reads the rows of a CSV (a small sample ships in `example_dags/data/`).
 2. **plan_batch** is the **credit budget guard**: it prices each row's request with the service's
-   published pricing (`estimate_credits`) and keeps only as many rows as `credit_budget` covers,
-   before a single credit is spent; the rest are skipped. Each video task also carries its
-   estimate as `max_credits`, so a request that would cost more fails before it is sent.
+   published pricing (`estimate_credits`) and keeps only as many rows as what is left today of
+   the daily budget `daily_budget` covers (shared with every DAG that names it, so a second run
+   on the same day gets what the first left), before a single credit is spent; the rest are
+   skipped. Each video task reserves its estimate in that budget before it sends its request and
+   settles what the story used after (a task that no longer fits fails without sending), and
+   carries its estimate as `max_credits`, so a request that would cost more is never sent.
 3. **create_video** (dynamic task mapping over the planned rows, each turned into an idea by
    `video_request`) creates the videos; at most
    `max_active_tis_per_dagrun` run at once, so a big catalogue does not flood the API.
@@ -26,7 +29,7 @@ from pathlib import Path
 import pendulum
 from airflow.sdk import DAG, ObjectStoragePath, Param, task
 
-from airflow_provider_vimmerse.credits import estimate_credits
+from airflow_provider_vimmerse.credits import VimmerseCreditBudget, estimate_credits
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
 from airflow_provider_vimmerse.operators.story import VimmerseIdeaToVideoOperator
 
@@ -63,7 +66,10 @@ with DAG(
     default_args={"deferrable": True},
     params={
         "catalogue": Param(CATALOGUE, type="string", description="CSV with sku, name, category, tagline"),
-        "credit_budget": Param(1000, type="integer", minimum=0, description="Most credits this run may spend"),
+        "daily_budget": Param(
+            "vimmerse_catalogue", type="string", description="The daily credit budget (shared by every DAG naming it)"
+        ),
+        "daily_budget_credits": Param(1000, type="integer", minimum=0, description="That budget's credits per UTC day"),
         "output_base": Param("file:///tmp/vimmerse-output", type="string"),
     },
 ) as dag:
@@ -75,28 +81,27 @@ with DAG(
 
     @task
     def plan_batch(rows: list[dict], params=None) -> list[dict]:
-        """The credit budget guard: the rows the budget covers at their estimate, before a credit is spent."""
+        """The credit budget guard: the rows today's budget covers at their estimate, before a credit is spent."""
+        left = VimmerseCreditBudget(params["daily_budget"], params["daily_budget_credits"]).remaining()
         planned, committed = [], 0
         for row in rows:
             estimate = video_request(row)["max_credits"]
-            if estimate is None or committed + estimate > params["credit_budget"]:
+            if estimate is None or committed + estimate > left:
                 break
             planned.append(row)
             committed += estimate
-        log.info(
-            "Credit budget %s covers %d of %d rows (estimated %d credits); skipping %d.",
-            params["credit_budget"],
-            len(planned),
-            len(rows),
-            committed,
-            len(rows) - len(planned),
-        )
+        log.info("Daily budget %r: %d credits left today (UTC).", params["daily_budget"], left)
+        log.info("It covers %d of %d rows (estimated %d credits).", len(planned), len(rows), committed)
         return planned
 
     rows = read_catalogue()
     planned = plan_batch(rows)
     videos = VimmerseIdeaToVideoOperator.partial(
-        task_id="create_video", max_active_tis_per_dagrun=2, **VIDEO_SETTINGS
+        task_id="create_video",
+        max_active_tis_per_dagrun=2,
+        daily_budget="{{ params.daily_budget }}",
+        daily_budget_credits="{{ params.daily_budget_credits }}",
+        **VIDEO_SETTINGS,
     ).expand_kwargs(planned.map(video_request))
 
     @task
@@ -134,7 +139,7 @@ with DAG(
             entries.append(
                 {
                     **row,
-                    "status": "skipped: credit budget",
+                    "status": "skipped: daily credit budget",
                     "story_id": "",
                     "video": "",
                     "sha256": "",

@@ -20,6 +20,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 # Sandbox stories take a second or two: poll like the demo does (the operators' floor).
 os.environ.setdefault("AIRFLOW__VIMMERSE__POLL_INTERVAL", "1")
+# Daily budgets read their reservations back after this long (2 s in production).
+os.environ.setdefault("AIRFLOW__VIMMERSE__BUDGET_SETTLE_SECONDS", "0.2")
 (_AIRFLOW_HOME / "dags").mkdir()
 
 # Distinctive, so a leak is found by searching for it.

@@ -28,13 +28,19 @@ from airflow.providers.common.compat.sdk import ResumableJobMixin
 from airflow_provider_vimmerse import _config as config
 from airflow_provider_vimmerse._polling import NOT_FOUND_GRACE_SECONDS
 from airflow_provider_vimmerse._webhooks import WebhookToken
-from airflow_provider_vimmerse.exceptions import VimmerseNotFoundError, VimmerseUnavailableError
+from airflow_provider_vimmerse.exceptions import (
+    VimmerseInvalidParameterError,
+    VimmerseNotFoundError,
+    VimmerseStoryMayExistError,
+    VimmerseUnavailableError,
+)
 from airflow_provider_vimmerse.models import VimmerseStory, VimmerseStoryStatus
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_vimmerse._endpoints import Endpoint
+    from airflow_provider_vimmerse.credits import VimmerseCreditBudget
     from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
 
 #: Why a recorded story is not reused (statuses of our own, next to the service's).
@@ -49,6 +55,12 @@ def _request_digest(endpoint: Endpoint, story_id: Any, arguments: Mapping[str, A
         {"endpoint": endpoint.name, "story_id": story_id, "arguments": given}, sort_keys=True, default=str
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _holder(context: Context) -> str:
+    """This task instance, as a daily budget knows its reservation (its retries share one)."""
+    ti = context["ti"]
+    return f"{ti.dag_id}/{ti.run_id}/{ti.task_id}/{getattr(ti, 'map_index', -1)}"
 
 
 class _ResumableStory(ResumableJobMixin):
@@ -83,12 +95,21 @@ class _ResumableStory(ResumableJobMixin):
         """Check the credit cap, send the request, and return the record the next try reads."""
         from airflow_provider_vimmerse.credits import _check_credit_cap
 
-        _check_credit_cap(self.endpoint.name, self.api_arguments(), getattr(self, "max_credits", None))
+        max_credits = getattr(self, "max_credits", None)
+        estimate = _check_credit_cap(self.endpoint.name, self.api_arguments(), max_credits)
         # Of the user's request: a retry reattaches although each try's webhook token differs.
         digest = self._digest()
+        budget = self._reserve_budget(context, estimate if max_credits is None else int(max_credits))
         token, self._webhook_url = self._new_webhook()
         self._webhook = token
-        story = self.submit(self.hook)
+        try:
+            story = self.submit(self.hook)
+        except VimmerseStoryMayExistError:
+            raise  # it may have been charged: the reservation stays
+        except Exception:
+            if budget is not None:
+                budget._release(_holder(context))
+            raise
         submitted_at = time.time()
         self._deadline = self._deadline_from(submitted_at)
         self._story_id = story.id
@@ -213,6 +234,38 @@ class _ResumableStory(ResumableJobMixin):
             "Reattaching to story %s (%s) from an earlier try; nothing new is charged.", story_id, story.status.value
         )
         return story
+
+    def _reserve_budget(self, context: Context, credits: int | None) -> VimmerseCreditBudget | None:
+        """Reserve this story's credits in the task's daily budget, if it names one (before sending)."""
+        from airflow_provider_vimmerse.credits import VimmerseCreditBudget
+
+        name = getattr(self, "daily_budget", None)
+        if not name:
+            return None
+        budget = VimmerseCreditBudget(name, getattr(self, "daily_budget_credits", None))
+        if credits is None:
+            raise VimmerseInvalidParameterError(
+                "daily_budget", name, "a step the published pricing can estimate, or max_credits set"
+            )
+        budget._reserve(_holder(context), credits)
+        self.log.info(
+            "Reserved %d credits in daily budget %r (%d of %d left today, UTC).",
+            credits,
+            name,
+            budget.remaining(),
+            budget.daily_credits,
+        )
+        return budget
+
+    def _settle_budget(self, context: Context, story: VimmerseStory) -> None:
+        """Replace this task's reservation in its daily budget with what the story used."""
+        from airflow_provider_vimmerse.credits import VimmerseCreditBudget
+
+        name = getattr(self, "daily_budget", None)
+        if name:
+            VimmerseCreditBudget(name, getattr(self, "daily_budget_credits", None))._settle(
+                _holder(context), story.used_credits
+            )
 
     def _mark_returned(self, context: Context, story_id: str) -> None:
         """Handed downstream: a later run of this task instance (a clear) makes a new story."""

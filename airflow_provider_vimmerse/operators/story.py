@@ -83,9 +83,19 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
     :param credit_pool: an Airflow pool whose slots are credits: the task occupies ``max_credits``
         slots (or its estimate, when its arguments are literal) while it runs, so the scheduler caps
         the credits in flight across every DAG using the pool.
+    :param daily_budget: the name of a daily credit budget shared with every task naming it (templated;
+        see :class:`~airflow_provider_vimmerse.credits.VimmerseCreditBudget`): the task reserves its
+        ``max_credits`` (or estimate) before sending, and fails without sending when they do not fit.
+    :param daily_budget_credits: the budget's credits per UTC day (templated; required with ``daily_budget``).
     """
 
-    template_fields: Sequence[str] = ("vimmerse_conn_id", "extra_params", "max_credits")
+    template_fields: Sequence[str] = (
+        "vimmerse_conn_id",
+        "extra_params",
+        "max_credits",
+        "daily_budget",
+        "daily_budget_credits",
+    )
     template_fields_renderers = {"extra_params": "json", "storyboard": "json", "idea": "md", "elements": "json"}
     operator_extra_links = (VimmerseVideoLink(), VimmerseStoryLink())
     ui_color = "#f0e6ff"
@@ -124,6 +134,8 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         extra_params: Mapping[str, Any] | str | None = None,
         max_credits: int | str | None = None,
         credit_pool: str | None = None,
+        daily_budget: str | None = None,
+        daily_budget_credits: int | str | None = None,
         **kwargs: Any,
     ) -> None:
         endpoint = type(self).endpoint
@@ -159,6 +171,10 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
             raise v.VimmerseInvalidParameterError("extra_params", extra_params, "a mapping of JSON values")
         self.extra_params = extra_params
         self.max_credits = max_credits
+        if daily_budget is not None and daily_budget_credits is None:
+            raise v.VimmerseInvalidParameterError("daily_budget_credits", None, "credits per day, with daily_budget")
+        self.daily_budget = daily_budget
+        self.daily_budget_credits = daily_budget_credits
 
     @cached_property
     def hook(self) -> VimmerseHook:
@@ -191,7 +207,6 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
                 "This Airflow has no task_state_store (it arrived in 3.3): a retry will submit, and pay for, "
                 "a new story."
             )
-        # Submit, or reattach to the story an earlier try recorded (see operators/_resumable.py).
         return self.execute_resumable(context)
 
     def _wait(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
@@ -257,25 +272,16 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         raise _error_for_event(event, self.timeout, self._story_if_readable(event["story_id"]))
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """OpenLineage: the story this step wrote, what it was made from, and the request (a run facet)."""
-        return self._lineage(getattr(self, "_completed", None))
+        """OpenLineage: the story this step wrote (with its bill), what it was made from, and the request."""
+        from airflow_provider_vimmerse._lineage import story_lineage
+
+        return story_lineage(self, getattr(self, "_completed", None))
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
         """OpenLineage for a failed step: the same datasets, without the story's final state."""
-        return self._lineage(None)
-
-    def _lineage(self, story: VimmerseStory | None) -> Any:
         from airflow_provider_vimmerse._lineage import story_lineage
 
-        story_id = story.id if story else getattr(self, "_story_id", None) or getattr(self, "story_id", None)
-        return story_lineage(
-            api_base_url=self.hook.settings.base_url,
-            endpoint=self.endpoint.name,
-            arguments=self.api_arguments(),
-            story_id=story_id,
-            story=story,
-            on_story=self.endpoint.on_story,
-        )
+        return story_lineage(self, None)
 
     def _story_url(self, story_id: str) -> str:
         """The story page's link; a link is a convenience and never fails the task."""
@@ -301,7 +307,7 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         from airflow_provider_vimmerse.credits import _check_credit_cap
 
         # The bill: what the published pricing said next to what the story used.
-        estimate = _check_credit_cap(self.endpoint.name, self.api_arguments(), None)
+        estimate = self._estimate = _check_credit_cap(self.endpoint.name, self.api_arguments(), None)
         self.log.info(
             "Story %s finished: %s, video %s, %s credits used (estimated: %s)%s.",
             story.id,
@@ -312,6 +318,7 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
             took,
         )
         self._mark_returned(context, story.id)
+        self._settle_budget(context, story)
         if story.video_url:
             context["ti"].xcom_push(key="video_url", value=story.video_url)
         if story.failed_medias:

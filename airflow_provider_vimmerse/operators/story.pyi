@@ -96,6 +96,10 @@ class VimmerseStoryOperator(BaseOperator):
     :param credit_pool: an Airflow pool whose slots are credits: the task occupies ``max_credits``
         slots (or its estimate, when its arguments are literal) while it runs, so the scheduler caps
         the credits in flight across every DAG using the pool.
+    :param daily_budget: the name of a daily credit budget shared with every task naming it (templated;
+        see :class:`~airflow_provider_vimmerse.credits.VimmerseCreditBudget`): the task reserves its
+        ``max_credits`` (or estimate) before sending, and fails without sending when they do not fit.
+    :param daily_budget_credits: the budget's credits per UTC day (templated; required with ``daily_budget``).
     """
     endpoint: ClassVar[Endpoint]
     def __init__(
@@ -111,6 +115,8 @@ class VimmerseStoryOperator(BaseOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     @property
@@ -170,6 +176,8 @@ class VimmerseConcatStoryOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -214,6 +222,8 @@ class VimmerseCreateElementsOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -261,6 +271,8 @@ class VimmerseCreateScenesOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -311,6 +323,8 @@ class VimmerseCreateStoryboardOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -360,6 +374,8 @@ class VimmerseCreateVideosOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -417,6 +433,8 @@ class VimmerseIdeaToVideoOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -468,6 +486,8 @@ class VimmerseImagesToVideoOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(
@@ -525,6 +545,8 @@ class VimmerseUrlToVideoOperator(VimmerseStoryOperator):
         extra_params: Mapping[str, Any] | str | None = ...,
         max_credits: int | str | None = ...,
         credit_pool: str | None = ...,
+        daily_budget: str | None = ...,
+        daily_budget_credits: int | str | None = ...,
         **kwargs: Unpack[_BaseOperatorArguments],
     ) -> None: ...
     def submit(

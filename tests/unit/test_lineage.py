@@ -19,6 +19,23 @@ def _names(datasets) -> list[tuple[str, str]]:
     return [(d.namespace, d.name) for d in datasets]
 
 
+def _story_lineage(*, api_base_url, endpoint, arguments, story_id, story, on_story, estimate=None):
+    """What a story operator reports: the operator stands in as what the lineage reads from it."""
+    from types import SimpleNamespace
+
+    from airflow_provider_vimmerse._endpoints import ENDPOINTS
+
+    operator = SimpleNamespace(
+        endpoint=ENDPOINTS[endpoint],
+        hook=SimpleNamespace(settings=SimpleNamespace(base_url=api_base_url)),
+        api_arguments=lambda: arguments,
+        _story_id=story_id,
+        _estimate=estimate,
+    )
+    assert operator.endpoint.on_story is on_story
+    return story_lineage(operator, story)
+
+
 def test_a_story_is_the_output_with_its_state_and_the_idea_is_a_run_facet():
     story = VimmerseStory.from_api(
         {
@@ -29,13 +46,14 @@ def test_a_story_is_the_output_with_its_state_and_the_idea_is_a_run_facet():
             "scenes": [{}, {}, {}],
         }
     )
-    lineage = story_lineage(
+    lineage = _story_lineage(
         api_base_url=API,
         endpoint="idea_to_video",
         arguments={"idea": "A fox opens a bakery", "webhook_url": "https://h/vimmerse/webhook/a/secret"},
         story_id="s1",
         story=story,
         on_story=False,
+        estimate=10,
     )
     assert lineage.inputs == []
     (output,) = lineage.outputs
@@ -48,12 +66,13 @@ def test_a_story_is_the_output_with_its_state_and_the_idea_is_a_run_facet():
         9,
         "https://cdn.example.com/s1.mp4",
     )
+    assert facet.estimated_credits == 10  # the bill: the estimate next to what was used
     assert lineage.run_facets["vimmerse_request"].idea == "A fox opens a bakery"
     assert "secret" not in repr(lineage)  # the webhook URL is not lineage
 
 
 def test_what_a_story_is_made_from_are_its_inputs():
-    lineage = story_lineage(
+    lineage = _story_lineage(
         api_base_url="http://127.0.0.1:8765",
         endpoint="images_to_video",
         arguments={"image_urls": ["https://img.example.com/a.png", "https://img.example.com/b.png"], "idea": None},
@@ -66,7 +85,7 @@ def test_what_a_story_is_made_from_are_its_inputs():
 
 
 def test_a_step_on_a_story_reads_and_writes_that_story():
-    lineage = story_lineage(
+    lineage = _story_lineage(
         api_base_url=API, endpoint="create_scenes", arguments={}, story_id="s3", story=None, on_story=True
     )
     assert _names(lineage.inputs) == _names(lineage.outputs) == [("vimmerse://api.vimmerse.net", "story/s3")]
@@ -118,7 +137,7 @@ def test_credentials_and_query_strings_never_reach_lineage():
     secret_api = "https://user:s3cret@api.example.com:8443/?token=abc"
     signed = "https://cdn.example.com/v/story.mp4?X-Amz-Signature=abc123&X-Amz-Credential=AKIA"
     story = VimmerseStory.from_api({"id": "s1", "status": "success", "video_url": signed})
-    lineage = story_lineage(
+    lineage = _story_lineage(
         api_base_url=secret_api,
         endpoint="url_to_video",
         arguments={"url": "https://bob:pw@shop.example.com/p/1?session=xyz"},

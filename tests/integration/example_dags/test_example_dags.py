@@ -159,24 +159,30 @@ def _return_value(world, dag_id: str, task_id: str):
     return json.loads(value)
 
 
-def test_data_to_video_stops_at_the_credit_guard(world):
+def test_data_to_video_run_twice_in_a_day_stops_at_the_daily_budget(world):
     sandbox, _, output = world
     created_before = stats(sandbox)["stories_created"]
-    run_example(world, "vimmerse_data_to_video", credit_budget=250)  # 100 credits a video, by the published pricing
-    (manifest_path,) = output.glob("catalogue/*/manifest.json")
-    manifest = json.loads(manifest_path.read_text())
+    budget = {"daily_budget": "catalogue_test", "daily_budget_credits": 600}  # 100 credits a video, by the pricing
     rows = (EXAMPLES / "data" / "products.csv").read_text().strip().splitlines()[1:]
-    assert len(manifest) == len(rows) == 5
-    done = [entry for entry in manifest if entry["status"] == "success"]
-    skipped = [entry for entry in manifest if entry["status"].startswith("skipped")]
-    assert len(done) == 2 and len(skipped) == 3
-    assert stats(sandbox)["stories_created"] - created_before == 2
-    assert sum(entry["used_credits"] for entry in done) <= 250
+    manifests = []
+    for _ in range(2):
+        before = set(output.glob("catalogue/*/manifest.json"))
+        run_example(world, "vimmerse_data_to_video", **budget)
+        (manifest_path,) = set(output.glob("catalogue/*/manifest.json")) - before
+        manifests.append(json.loads(manifest_path.read_text()))
+        assert (manifest_path.parent / "manifest.csv").read_text().count("\n") == len(rows) + 1
+    first, second = manifests
+    assert len(first) == len(second) == len(rows) == 5
+    assert [entry["status"] for entry in first] == ["success"] * 5  # 500 of 600 credits
+    # The same day, the second run gets what the first left: one video, and the rest skipped.
+    assert [entry["status"] for entry in second] == ["success"] + ["skipped: daily credit budget"] * 4
+    assert stats(sandbox)["stories_created"] - created_before == 6
+    done = [entry for entry in first + second if entry["status"] == "success"]
+    assert sum(entry["used_credits"] for entry in done) <= 600
     assert all(entry["estimated_credits"] == entry["used_credits"] == 100 for entry in done)
-    assert all(entry["estimated_credits"] == 100 and entry["used_credits"] == 0 for entry in skipped)
-    for entry in done:
+    assert all(entry["used_credits"] == 0 for entry in second[1:])
+    for entry in done[:1]:
         _decodes_with_sound(Path(entry["video"]))
-    assert (manifest_path.parent / "manifest.csv").read_text().count("\n") == 6
 
 
 def test_story_from_images_uses_the_supplied_images_on_the_legacy_api(world):
