@@ -243,6 +243,7 @@ def test_openlineage_events_chain_the_page_the_story_and_the_video_file(world):
     facet = written["facets"]["vimmerse_story"]
     assert facet["story_id"] == video.stem and facet["status"] == "success" and facet["video_url"]
     assert facet["scene_count"] == 3 and facet["used_credits"] > 0
+    assert facet["estimated_credits"] == facet["used_credits"] == 150  # the bill: Auto, 3 scenes x 5 s
     assert created["run"]["facets"]["vimmerse_request"]["endpoint"] == "url_to_video"
     downloaded = complete["vimmerse_url_to_video.download_video"]
     assert [(d["namespace"], d["name"]) for d in downloaded["inputs"]] == [(namespace, story)]
