@@ -9,6 +9,10 @@ LOWEST_AIRFLOW_VERSION ?= 3.1.8
 PY := $(VENV)/bin/python
 PIP_INSTALL := PIP_DISABLE_PIP_VERSION_CHECK=1 $(PY) -m pip install --quiet --progress-bar off
 PYTEST_ARGS ?=
+# The integration tier waits on sandboxes and Airflow processes more than it computes: three
+# workers on two cores. Each worker has its own AIRFLOW_HOME and database (tests/conftest.py); the
+# tests that start whole Airflow deployments share one worker (xdist_group).
+XDIST ?= -n 3 --dist loadgroup
 
 .PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean stubs
 DEMO_DIR := $(CURDIR)/.demo
@@ -28,7 +32,7 @@ install: $(VENV)/.installed
 
 # Everything: the provider's unit and integration tiers, then the sandbox's own tests.
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-sandbox
 
 # The fast tier: pure logic, no subprocess, no sandbox.
@@ -65,7 +69,7 @@ $(LOWEST_VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
 # start whole Airflow deployments (scheduler, triggerer, api-server) run on the newest only, to keep CI
 # short; they pass on the lowest too: `make test-lowest PYTEST_ARGS="-m processes"` runs just them.
 test-lowest: $(LOWEST_VENV)/.installed
-	$(LOWEST_VENV)/bin/python -m pytest -m "not processes" $(PYTEST_ARGS)
+	$(LOWEST_VENV)/bin/python -m pytest $(XDIST) -m "not processes" $(PYTEST_ARGS)
 
 # Benchmarks: not part of `make test`. BENCH_ARGS=--full for the recorded sizes, --record to save them.
 BENCH_ARGS ?=
