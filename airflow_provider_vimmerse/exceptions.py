@@ -42,9 +42,20 @@ class VimmerseError(AirflowException):
 
     def __str__(self) -> str:
         text = super().__str__()
-        if isinstance(self, AirflowFailException):
+        if isinstance(self, AirflowFailException) and _in_task():
             return f"{text} The task was not retried: a retry cannot fix this."
         return text
+
+
+def _in_task() -> bool:
+    """Whether this runs inside an Airflow task (a hook may also be used from a plain script)."""
+    try:
+        from airflow.sdk import get_current_context
+
+        get_current_context()
+    except Exception:
+        return False
+    return True
 
 
 class VimmerseInvalidParameterError(VimmerseError, AirflowFailException, ValueError):

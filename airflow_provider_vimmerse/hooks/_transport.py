@@ -395,9 +395,16 @@ def _missing_connection(conn_id: str) -> Iterator[None]:
     try:
         yield
     except AirflowNotFoundException:
+        env = "AIRFLOW_CONN_" + conn_id.upper()
+        if exc._in_task():
+            raise exc.VimmerseConfigurationError(
+                f"The connection {conn_id!r} is not defined: create it (type 'vimmerse', your API key in the "
+                f"'API Key' field), e.g. with `airflow connections add` or {env}."
+            ) from None
         raise exc.VimmerseConfigurationError(
-            f"The connection {conn_id!r} is not defined: create it (type 'vimmerse', your API key in the "
-            "'API Key' field), e.g. with `airflow connections add` or AIRFLOW_CONN_" + conn_id.upper() + "."
+            f"The connection {conn_id!r} was not found. Outside a task, Airflow 3 does not read connections "
+            f"stored in its metadata database: set {env} in this program's environment (a JSON or URI "
+            "connection, see docs/hooks.md), or use the hook inside a task."
         ) from None
 
 

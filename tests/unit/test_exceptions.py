@@ -64,9 +64,10 @@ def test_a_v2_validation_error_keeps_its_code():
     ("status", "retried"),
     [(400, False), (401, False), (402, False), (403, False), (404, False), (422, False), (429, True), (500, True)],
 )
-def test_errors_a_retry_cannot_fix_fail_the_task_at_once(status, retried):
+def test_errors_a_retry_cannot_fix_fail_the_task_at_once(status, retried, monkeypatch):
     from airflow.providers.common.compat.sdk import AirflowFailException
 
+    monkeypatch.setattr(exc, "_in_task", lambda: True)
     error = _error_for_status(status, b"{}", method="GET", path="/story/x")
     assert isinstance(error, AirflowFailException) is not retried
     assert ("not retried" in str(error)) is not retried
@@ -158,11 +159,24 @@ def test_the_older_names_still_import_with_a_warning(old, new):
         assert getattr(exc, old) is new
 
 
-def test_a_not_retried_error_says_so_and_a_retried_one_does_not():
-    assert str(exc.VimmerseApiError("GET /x answered HTTP 400.", status_code=400)).endswith("a retry cannot fix this.")
+def test_a_not_retried_error_says_so_in_a_task_and_a_retried_one_does_not(monkeypatch):
+    refused = exc.VimmerseApiError("GET /x answered HTTP 400.", status_code=400)
+    assert "retried" not in str(refused)  # a plain script: there is no task to retry
+    monkeypatch.setattr(exc, "_in_task", lambda: True)
+    assert str(refused).endswith("The task was not retried: a retry cannot fix this.")
     assert "retry" not in str(exc.VimmerseUnavailableError("GET /x answered HTTP 503.", status_code=503))
 
 
 def test_a_timed_out_wait_is_marked_as_such():
     error = exc.VimmerseWaitError.timeout("s1", 30, progress=40)
     assert error.timed_out and error.story_id == "s1" and "within 30s (last progress 40%)" in str(error)
+
+
+def test_outside_a_task_a_missing_connection_says_what_works(monkeypatch):
+    from airflow_provider_vimmerse.hooks.vimmerse import VimmerseHook
+
+    monkeypatch.delenv("AIRFLOW_CONN_NOPE", raising=False)
+    with pytest.raises(exc.VimmerseConfigurationError) as missing:
+        VimmerseHook("nope").get_story("00000000-0000-4000-8000-000000000000")
+    said = str(missing.value)
+    assert "AIRFLOW_CONN_NOPE" in said and "inside a task" in said and "not retried" not in said
