@@ -210,7 +210,7 @@ def test_a_401_body_is_not_quoted(server, hook):
     server.default = Reply(status=401, body={"message": f"bad key {API_KEY}"})
     with pytest.raises(exc.VimmerseApiError) as err:
         hook.get_story("s1")
-    assert API_KEY not in str(err.value) and "not retried" in str(err.value)
+    assert API_KEY not in str(err.value) and "answered HTTP 401" in str(err.value)
 
 
 def test_a_dribbled_body_cannot_outlast_the_timeout(monkeypatch):
