@@ -18,6 +18,9 @@ The advanced flow of the Story API, with people in the loop where it matters:
 
 from __future__ import annotations
 
+import json
+import re
+
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
@@ -54,13 +57,12 @@ with DAG(
 
     @task
     def edit_storyboard(result: dict, params=None) -> dict:
-        """Rename the hero everywhere and open with our own line."""
+        """Rename the hero everywhere (titles, captions, narration, descriptions) and open with our own line."""
         board = result["storyboard"]
-        old, new = board["characters"][0]["name"], params["hero_name"]
-        board["characters"][0]["name"] = new
-        for scene in board["scenes"]:
-            scene["image_description"] = scene.get("image_description", "").replace(old, new)
-            scene["narrator"] = scene.get("narrator", "").replace(old, new)
+        old = re.sub(r"^(the|a|an) ", "", board["characters"][0]["name"], flags=re.IGNORECASE)
+        # "the Bunny", "The bunny" and "Bunny" all become the new name.
+        name = re.compile(rf"\b(?:(?:the|a|an) )?{re.escape(old)}\b", re.IGNORECASE)
+        board = json.loads(name.sub(params["hero_name"], json.dumps(board)))
         board["scenes"][0]["narrator"] = f"Meet {params['hero_name']}, who never says no to an adventure."
         return board
 

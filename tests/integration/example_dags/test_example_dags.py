@@ -139,6 +139,13 @@ def test_step_by_step_with_approval_off(world):
     story = requests.get(f"{sandbox.url}/story/{story_id}", headers={"X-Api-Key": API_KEY}, timeout=10).json()["data"]
     assert story["storyboard"]["characters"][0]["name"] == "Clover"
     assert story["storyboard"]["scenes"][0]["narrator"].startswith("Meet Clover")
+    # The edit renames the hero in every place the name appears (titles and captions are on screen).
+    generated = _return_value(world, "vimmerse_story_step_by_step", "storyboard")["storyboard"]
+    old = generated["characters"][0]["name"].split()[-1]
+    assert old.lower() != "clover" and old.lower() not in json.dumps(story["storyboard"]).lower()
+    for before, after in zip(generated["scenes"], story["storyboard"]["scenes"]):
+        if old.lower() in before["name"].lower():  # the scene's title, drawn on screen
+            assert "Clover" in after["name"]
     assert "review" in log
     # The approval prompt shows what is approved: every scene's image (by its http URL) and narration.
     prompt = _return_value(world, "vimmerse_story_step_by_step", "review_notes")
