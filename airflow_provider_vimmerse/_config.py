@@ -54,6 +54,15 @@ OPTIONS = {
         "example": "600",
         "default": str(DEFAULT_FALLBACK_POLL_INTERVAL),
     },
+    "output_base": {
+        "description": "Where the example DAGs write their videos and manifests when a run does not say (their "
+        "output_base param): any ObjectStoragePath URI, e.g. s3://bucket/videos with the Amazon provider. Set it "
+        "once per deployment; /tmp is only the last fallback.",
+        "version_added": "0.2.0",
+        "type": "string",
+        "example": "s3://my-bucket/vimmerse",
+        "default": "file:///tmp/vimmerse-output",
+    },
     "budget_settle_seconds": {
         "description": "Seconds a daily credit budget's reservation is left to settle before it is read back "
         "(Airflow Variables have no compare-and-set: two tasks reserving the last credits at once are told "

@@ -27,6 +27,7 @@ import logging
 from pathlib import Path
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import DAG, ObjectStoragePath, Param, task
 
 from airflow_provider_vimmerse.credits import VimmerseCreditBudget, estimate_credits
@@ -70,7 +71,9 @@ with DAG(
             "vimmerse_catalogue", type="string", description="The daily credit budget (shared by every DAG naming it)"
         ),
         "daily_budget_credits": Param(1000, type="integer", minimum=0, description="That budget's credits per UTC day"),
-        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
+        "output_base": Param(
+            conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"), type="string"
+        ),
     },
 ) as dag:
 

@@ -21,6 +21,7 @@ run creates a story that uses credits. Try it against the local sandbox first (`
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import DAG, ObjectStoragePath, Param, task
 
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
@@ -39,7 +40,9 @@ with DAG(
         "topic": Param("a lighthouse keeper who befriends a curious whale", type="string"),
         "scene_count": Param(3, type="integer", minimum=1, maximum=10),
         "output_base": Param(
-            "file:///tmp/vimmerse-output", type="string", description="Where videos land (any ObjectStoragePath)"
+            conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"),
+            type="string",
+            description="Where videos land (any ObjectStoragePath)",
         ),
     },
 ) as dag:

@@ -16,6 +16,7 @@ The sample images ship in `example_dags/data/images/`; a local sandbox started w
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import DAG, Param
 
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
@@ -34,7 +35,9 @@ with DAG(
         "image_base_url": Param(
             "https://example.com/vimmerse-images", type="string", description="Where harbor.png etc. are published"
         ),
-        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
+        "output_base": Param(
+            conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"), type="string"
+        ),
     },
 ) as dag:
     video = VimmerseImagesToVideoOperator(

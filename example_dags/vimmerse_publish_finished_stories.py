@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import DAG, Asset, AssetWatcher, ObjectStoragePath, Param, task
 
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
@@ -38,7 +39,9 @@ with DAG(
     catchup=False,
     doc_md=__doc__,
     tags=["vimmerse", "example"],
-    params={"output_base": Param("file:///tmp/vimmerse-output", type="string")},
+    params={
+        "output_base": Param(conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"), type="string")
+    },
 ) as dag:
 
     @task

@@ -15,6 +15,7 @@ instead of generating new ones.
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
@@ -43,7 +44,9 @@ with DAG(
         "image_base_url": Param(
             "https://example.com/vimmerse-images", type="string", description="Where harbor.png etc. are published"
         ),
-        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
+        "output_base": Param(
+            conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"), type="string"
+        ),
     },
 ) as dag:
     story = VimmerseCreateStoryboardOperator(task_id="story", idea="A day in a small harbor town", scene_count=3)

@@ -22,6 +22,7 @@ import json
 import re
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import DAG, ObjectStoragePath, Param, task
@@ -47,7 +48,9 @@ with DAG(
         "idea": Param("A bunny walks through the forest and finds honey flowing from a tree", type="string"),
         "hero_name": Param("Clover", type="string"),
         "require_approval": Param(False, type="boolean", description="Wait for a human to approve the preview"),
-        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
+        "output_base": Param(
+            conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"), type="string"
+        ),
     },
 ) as dag:
     storyboard = VimmerseCreateStoryboardOperator(

@@ -15,6 +15,7 @@ A sample product page ships in `example_dags/data/page/`; a local sandbox starte
 from __future__ import annotations
 
 import pendulum
+from airflow.providers.common.compat.sdk import conf
 from airflow.sdk import DAG, Param
 
 from airflow_provider_vimmerse.operators.download import VimmerseDownloadVideoOperator
@@ -35,7 +36,9 @@ with DAG(
             type="string",
             description="The web page to turn into a video",
         ),
-        "output_base": Param("file:///tmp/vimmerse-output", type="string"),
+        "output_base": Param(
+            conf.get("vimmerse", "output_base", fallback="file:///tmp/vimmerse-output"), type="string"
+        ),
     },
 ) as dag:
     video = VimmerseUrlToVideoOperator(

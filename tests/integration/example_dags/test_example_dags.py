@@ -52,6 +52,20 @@ def test_every_example_dag_loads_without_errors_or_warnings():
         assert bag.dags[dag_id].doc_md, f"{dag_id} has no docstring"
 
 
+def test_one_setting_is_every_examples_default_output(monkeypatch):
+    try:
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:  # Airflow < 3.2
+        from airflow.models.dagbag import DagBag
+
+    monkeypatch.setenv("AIRFLOW__VIMMERSE__OUTPUT_BASE", "s3://company-videos/vimmerse")
+    bag = DagBag(dag_folder=str(EXAMPLES), safe_mode=False)
+    defaults = {dag_id: dag.params["output_base"] for dag_id, dag in bag.dags.items() if "output_base" in dag.params}
+    assert sorted(defaults) == sorted(DAG_IDS)
+    assert set(defaults.values()) == {"s3://company-videos/vimmerse"}
+    assert "/tmp/" not in "".join(str(dag.params) for dag in bag.dags.values())
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A sandbox serving the sample assets, and an Airflow home whose DAGs are the examples."""
