@@ -14,17 +14,18 @@ PYTEST_ARGS ?=
 # tests that start whole Airflow deployments share one worker (xdist_group).
 XDIST ?= -n 3 --dist loadgroup
 
-.PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean stubs
+.PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean stubs constraints
 DEMO_DIR := $(CURDIR)/.demo
 # The sandbox is its own distribution: installed from ./sandbox like a user's CI would, and
 # reinstalled when its sources change.
 SANDBOX_SOURCES := sandbox/pyproject.toml $(shell find sandbox/src -name '*.py' 2>/dev/null)
 
-$(VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
+$(VENV)/.installed: pyproject.toml Makefile constraints/airflow-$(AIRFLOW_VERSION).txt $(SANDBOX_SOURCES)
 	@echo "Installing Airflow $(AIRFLOW_VERSION), the provider and the sandbox into $(VENV) (log: $(VENV)/install.log)..."
 	@$(PYTHON) -m venv $(VENV)
 	@{ $(PIP_INSTALL) --upgrade pip && \
-	   $(PIP_INSTALL) "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox -e ".[test,docs,lint,openlineage]"; } \
+	   $(PIP_INSTALL) -c constraints/airflow-$(AIRFLOW_VERSION).txt "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox \
+	       -e ".[test,docs,lint,openlineage]"; } \
 	    > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "Install failed; log: $(VENV)/install.log"; exit 1; }
 	@touch $@
 
@@ -53,16 +54,26 @@ lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The constraints files (docs/installation.md), from the venvs a green make test / make test-lowest used.
+constraints: install $(LOWEST_VENV)/.installed
+	@for pair in "$(AIRFLOW_VERSION):$(VENV)" "$(LOWEST_AIRFLOW_VERSION):$(LOWEST_VENV)"; do \
+	    version=$${pair%%:*}; venv=$${pair##*:}; file=constraints/airflow-$$version.txt; \
+	    { echo "# Resolved and tested with Python 3.11 by \`make test\` (Airflow $$version): pip install -c $$file ..."; \
+	      echo "# Regenerate: make constraints (after a green make test / make test-lowest)."; \
+	      $$venv/bin/python -m pip freeze --exclude-editable | grep -v "@ file://" | sort -f; \
+	      echo "# Not installed by the provider, pinned for deployments that add it: 5.7.0 breaks the Celery provider."; \
+	      echo "celery<5.7.0"; } > $$file; echo "wrote $$file"; done
+
 # The typed stubs (hooks/vimmerse.pyi, operators/story.pyi) from the endpoint specs; a unit test
 # fails when they are stale.
 stubs: install
 	$(PY) -m airflow_provider_vimmerse._signatures
 
-$(LOWEST_VENV)/.installed: pyproject.toml Makefile $(SANDBOX_SOURCES)
+$(LOWEST_VENV)/.installed: pyproject.toml Makefile constraints/airflow-$(LOWEST_AIRFLOW_VERSION).txt $(SANDBOX_SOURCES)
 	$(PYTHON) -m venv $(LOWEST_VENV)
 	$(LOWEST_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(LOWEST_VENV)/bin/python -m pip install --quiet "apache-airflow==$(LOWEST_AIRFLOW_VERSION)" \
-	    ./sandbox -e ".[test]"
+	$(LOWEST_VENV)/bin/python -m pip install --quiet -c constraints/airflow-$(LOWEST_AIRFLOW_VERSION).txt \
+	    "apache-airflow==$(LOWEST_AIRFLOW_VERSION)" ./sandbox -e ".[test]"
 	touch $@
 
 # The provider's suite on the lowest supported Airflow, so the declared range is true. The tests that
@@ -91,7 +102,7 @@ demo: install
 	URL=$$(cat "$(DEMO_DIR)/url"); echo "Sandbox running at $$URL for this demo; running vimmerse_idea_to_video..."; \
 	export AIRFLOW_HOME="$(DEMO_DIR)/airflow" AIRFLOW__CORE__DAGS_FOLDER="$(CURDIR)/example_dags" \
 	    AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__VIMMERSE__POLL_INTERVAL=1 \
-	    AIRFLOW_CONN_VIMMERSE_DEFAULT="{\"conn_type\": \"vimmerse\", \"host\": \"$$URL\", \"password\": \"demo-key\"}"; \
+	    AIRFLOW_CONN_VIMMERSE_DEFAULT="{\"conn_type\": \"vimmerse\", \"host\": \"$$URL\", \"password\": \"demo-key\", \"extra\": {\"story_url_template\": \"$$URL/stories/{story_id}\"}}"; \
 	$(VENV)/bin/airflow db migrate > "$(DEMO_DIR)/airflow-db.log" 2>&1; \
 	$(VENV)/bin/airflow dags test vimmerse_idea_to_video --conf "{\"output_base\": \"file://$(DEMO_DIR)/output\"}" \
 	    > "$(DEMO_DIR)/dag-test.log" 2>&1 \
@@ -99,7 +110,10 @@ demo: install
 	grep -q "DagRun Finished: dag_id=vimmerse_idea_to_video.*state=success" "$(DEMO_DIR)/dag-test.log" \
 	    || { tail -n 40 "$(DEMO_DIR)/dag-test.log"; echo "Demo DAG did not succeed; log: $(DEMO_DIR)/dag-test.log"; exit 1; }; \
 	VIDEO=$$(ls -t "$(DEMO_DIR)"/output/idea_to_video/*/story.mp4 | head -n 1); PREVIEW=$$(dirname "$$VIDEO")/preview.png; \
+	STORY=$$(basename "$$(dirname "$$VIDEO")"); \
 	echo ""; echo "Story video:        $$VIDEO"; echo "Storyboard preview: $$PREVIEW"; \
+	echo "Story page:         $$URL/stories/$$STORY"; \
+	if [ -t 0 ]; then printf "%s" "The sandbox serves that page until you press Enter... "; read -r _; fi; \
 	echo "(The demo's sandbox has been stopped; start your own with: $(VENV)/bin/vimmerse-sandbox --port 8765)"
 
 # Wheels of both distributions (the provider and the sandbox) into dist/.

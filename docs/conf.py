@@ -8,6 +8,8 @@ sys.path.insert(0, str(HERE))
 
 from parameters import write_parameter_pages  # noqa: E402
 
+from airflow_provider_vimmerse import __version__  # noqa: E402
+
 project = "airflow-provider-vimmerse"
 author = "the airflow-provider-vimmerse authors"
 copyright = "2026, the airflow-provider-vimmerse authors (Apache License 2.0)"
@@ -30,7 +32,9 @@ autodoc_default_options = {
 nitpicky = False
 suppress_warnings = ["myst.xref_missing"]
 html_theme = "furo"
-html_title = "airflow-provider-vimmerse"
+# The site says which release it documents.
+release = version = __version__
+html_title = f"airflow-provider-vimmerse {release}"
 pygments_style = "friendly"
 
 # The parameter tables, the alias table and the value lists come from the endpoint specs

@@ -126,6 +126,7 @@ def test_one_log_line_per_request_and_the_default_data_dir_is_removed_on_exit(tm
 
 
 def test_quiet_logs_no_requests_and_a_given_data_dir_is_kept(tmp_path):
-    output, _ = _run_briefly(tmp_path, "--quiet", "--data-dir", str(tmp_path / "data"))
+    output, url = _run_briefly(tmp_path, "--quiet", "--data-dir", str(tmp_path / "data"))
     assert "listening on" in output and "GET /health" not in output
+    assert f"Story pages: {url}/stories/{{story_id}}" in output  # the story_url_template to use
     assert (tmp_path / "data").is_dir()

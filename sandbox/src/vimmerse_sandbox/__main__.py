@@ -118,6 +118,10 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> None:
         f"Vimmerse sandbox listening on {server.url} (data dir {data_dir}, speed {args.speed:g}; Story API {versions})",
         flush=True,
     )
+    print(
+        f"Story pages: {server.url}/stories/{{story_id}} (set it as the connection's story_url_template extra)",
+        flush=True,
+    )
     server.serve_forever()
 
 

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from vimmerse_sandbox.faults import FaultBook
 from vimmerse_sandbox.pipeline import Pipeline, SandboxConfig, Stats
@@ -98,6 +98,16 @@ def create_app(state: SandboxState) -> FastAPI:
         if root not in path.parents or not path.is_file():
             raise ApiError(404, "NOT_FOUND")
         return FileResponse(path)
+
+    # A story's page for people (no key: its id is the link, as a shared page on the service is).
+    @app.get("/stories/{story_id}", response_class=HTMLResponse)
+    def get_story_page(story_id: str) -> HTMLResponse:
+        from vimmerse_sandbox.page import story_page
+
+        story = state.store.get(story_id)
+        if story is None:
+            return HTMLResponse("<!doctype html><title>Not found</title><p>No such story.</p>", status_code=404)
+        return HTMLResponse(story_page(story))
 
     if config.static_dir is not None:
         from fastapi.staticfiles import StaticFiles

@@ -12,15 +12,16 @@ import pytest
 from tests.integration.dag_runner import run_dag
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
-BLOCK = re.compile(r"```python\n(# snippet-(dag|async)\n.*?)```", re.S)
+# A snippet the tests run is marked by an HTML comment before its block, which the docs do not render.
+BLOCK = re.compile(r"<!-- snippet: (dag|async) -->\n```python\n(.*?)```", re.S)
 
 
 def _snippets(kind: str) -> list:
     found = []
     for page in sorted(DOCS.glob("*.md")):
         for index, match in enumerate(BLOCK.finditer(page.read_text())):
-            if match.group(2) == kind:
-                found.append(pytest.param(match.group(1), id=f"{page.stem}-{index}"))
+            if match.group(1) == kind:
+                found.append(pytest.param(match.group(2), id=f"{page.stem}-{index}"))
     return found
 
 
