@@ -128,3 +128,47 @@ def test_different_ideas_share_no_characters_or_places():
 
     assert names(first) == {"the fox", "the bakery", "the village"}
     assert names(second) == {"the old sailor", "the map", "the harbor"}
+
+
+#: (idea, every character it names, its setting or None): places and times are settings.
+CASTS = [
+    ("A lighthouse keeper befriends a seal during a winter storm", ("keeper", "seal"), "storm"),
+    ("A girl and her dog explore a cave", ("girl", "dog"), None),
+    ("Two robots learn to dance at a wedding", ("robots",), "wedding"),
+    ("A fox opens a bakery in the village", ("fox", "bakery"), "village"),
+    ("An old sailor who finds a map in the harbor", ("sailor", "map"), "harbor"),
+    ("A knight and a dragon share a picnic on the mountain", ("knight", "dragon"), "mountain"),
+    ("A penguin meets a polar bear at night", ("penguin", "bear"), None),
+    ("The baker bakes a giant cake for the queen", ("baker", "cake", "queen"), None),
+    ("A lonely astronaut finds a flower on the moon", ("astronaut", "flower"), "moon"),
+    ("A cat chases a mouse through the library", ("cat", "mouse"), "library"),
+    ("Three kittens and a puppy play in the garden", ("kittens", "puppy"), "garden"),
+    ("A young wizard loses his wand before the exam", ("wizard", "wand"), "exam"),
+    ("A grandmother teaches her grandson to fish by the lake", ("grandmother", "grandson"), "lake"),
+    ("A tiny turtle races a rabbit across the meadow", ("turtle", "rabbit"), "meadow"),
+    ("A musician and a painter open a cafe in Paris", ("musician", "painter", "cafe"), None),
+    ("A firefighter rescues a kitten during the parade", ("firefighter", "kitten"), "parade"),
+    ("A shy owl makes a friend in the forest", ("owl", "friend"), "forest"),
+    ("Two sisters build a treehouse after school", ("sisters", "treehouse"), None),
+    ("A pirate and his parrot search for treasure on an island", ("pirate", "parrot"), "island"),
+    ("A robot gardener grows a sunflower inside the space station", ("gardener", "sunflower"), "station"),
+    ("A detective follows a mysterious stranger through the fog", ("detective", "stranger"), "fog"),
+    ("A little boat sails with a whale across the ocean", ("boat", "whale"), "ocean"),
+]
+
+
+@pytest.mark.parametrize(("idea", "characters", "setting"), CASTS, ids=[c[0] for c in CASTS])
+@pytest.mark.parametrize("scene_count", [1, 3])
+def test_every_character_the_idea_names_is_in_the_storyboard_and_on_screen(idea, characters, setting, scene_count):
+    board = write_storyboard(idea, scene_count, 1)
+    names = " ".join(c["name"] for c in board["characters"])
+    # On screen: each scene's card shows its title (name) and its narration as the caption.
+    on_screen = " ".join(f"{scene['name']} {scene['narrator']}" for scene in board["scenes"]).lower()
+    for character in characters:
+        assert character in names, (character, board["characters"])
+        assert character in on_screen, (character, on_screen)
+    if setting:
+        assert setting not in names  # a place or a time is a setting, not a character
+        assert setting in " ".join(e["name"] for e in board["environments"])
+    for scene in board["scenes"]:
+        assert 3 <= len(scene["narrator"].split()) <= 16, scene["narrator"]

@@ -32,6 +32,9 @@ _FRAMING = (
 )
 _DETERMINERS = {"a", "an", "the", "some", "two", "three", "his", "her", "their", "its", "our", "my"}
 _PLACE_WORDS = {"in", "at", "through", "across", "into", "near", "by", "under", "over", "on", "inside", "around"}
+#: A phrase after one of these is a setting (a place or a time), never a character: "during a storm".
+_TIME_WORDS = {"during", "throughout", "amid", "after", "before", "until", "since"}
+_SETTING_WORDS = _PLACE_WORDS | _TIME_WORDS
 _BOUNDARIES = _PLACE_WORDS | {
     *"who that which and but with while as to from of for when where because so then after before".split(),
     *"like about without between against during".split(),
@@ -83,7 +86,7 @@ def noun_phrases(idea: str) -> list[tuple[str, str, str]]:
         if not starts:
             index += 1
             continue
-        before = tokens[index - 1].lower() if index and tokens[index - 1].lower() in _PLACE_WORDS else ""
+        before = tokens[index - 1].lower() if index and tokens[index - 1].lower() in _SETTING_WORDS else ""
         determiner = word if word in _DETERMINERS else ""
         index += 1 if determiner else 0
         words: list[str] = []
@@ -95,10 +98,13 @@ def noun_phrases(idea: str) -> list[tuple[str, str, str]]:
                 break  # a participle after the noun: "clouds | shaped like", "honey | flowing from"
             words.append(token)
             index += 1
-            if following in _DETERMINERS or following in _PLACE_WORDS:
+            if following in _DETERMINERS or following in _SETTING_WORDS:
                 if len(words) > 1 and _is_verb(words, determiner, following):
                     words.pop()  # "a fox opens | a bakery", "a bunny walks | through the forest"
                 break
+        ahead = tokens[index].lower() if index < len(tokens) else ""
+        if ahead in _BOUNDARIES - _SETTING_WORDS and len(words) > 1 and _is_verb(words, determiner, ahead):
+            words.pop()  # "two robots learn | to dance"
         if words:
             proper = len(words) > 1 and all(w[0].isupper() for w in words)  # "Harbor Light Lantern"
             phrases.append((before, determiner, " ".join(words if proper else (w.lower() for w in words))))
@@ -112,7 +118,8 @@ def _is_verb(words: list[str], determiner: str, following: str) -> bool:
         return True  # a noun phrase does not run into the next one's article
     if determiner in ("a", "an") and last.endswith("s") and not last.endswith("ss"):
         return True  # "a bunny walks": a singular subject's verb
-    return previous.endswith("s") and not previous.endswith("ss") and not last.endswith("s")  # "animals play"
+    plural = previous.endswith("s") and not previous.endswith(("ss", "us", "is"))  # not "mysterious", "bus"
+    return plural and not last.endswith("s")  # "animals play"
 
 
 def _title(phrase: str) -> str:
@@ -120,16 +127,19 @@ def _title(phrase: str) -> str:
     return " ".join(word if word[0].isupper() else word.capitalize() for word in phrase.split())
 
 
-def _cast(idea: str) -> dict[str, str]:
-    """Hero, other and place of an idea, ready for the narration templates."""
+def _cast(idea: str) -> dict[str, Any]:
+    """Every character, the hero first, and the setting of an idea, ready for the narration templates."""
     phrases = noun_phrases(idea)
-    places = [p for p in phrases if p[0]]
-    people = [p for p in phrases if not p[0]] or phrases or [("", "a", "traveller")]
-    hero = people[0]
-    others = [p for p in people[1:] if p[2] != hero[2]]
-    place = places[-1][2] if places and places[-1] is not hero else ""
+    settings = [p for p in phrases if p[0]]
+    people: list[tuple[str, str, str]] = []
+    for phrase in [p for p in phrases if not p[0]] or phrases or [("", "a", "traveller")]:
+        if phrase[2] not in [known[2] for known in people]:
+            people.append(phrase)
+    hero, others = people[0], people[1:]
+    setting = settings[-1] if settings and settings[-1] is not hero else None
+    where = ("in" if setting[0] in _PLACE_WORDS else setting[0]) if setting else ""
     definite = f"the {hero[2]}"
-    other = f"the {others[-1][2]}" if others else "the road ahead"
+    other = f"the {others[0][2]}" if others else "the road ahead"
     both = f"{definite} and {other}" if others else definite
     tokens = _core(idea).split()
     after_hero = len(hero[2].split()) + 1  # its determiner, then its words
@@ -137,19 +147,24 @@ def _cast(idea: str) -> dict[str, str]:
         clause = " ".join(tokens)
         opening = f"This is the story of {clause[0].lower()}{clause[1:]}."
     else:
-        article = hero[1] if hero[1] in ("a", "an") else "the"
-        other_article = others[-1][1] if others and others[-1][1] in ("a", "an", "the") else "the"
-        extra = (f" and {other_article} {others[-1][2]}" if others else "") + (f" in the {place}" if place else "")
-        opening = f"This is the story of {article} {hero[2]}{extra}."
+        # Every character the idea names, as it names them ("a girl and her dog").
+        named = [f"{p[1] if p[1] and p[1] != 'some' else 'the'} {p[2]}" for p in people]
+        listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        opening = f"This is the story of {listed}"
+        if setting and len(f"{opening} {where} the {setting[2]}".split()) <= 14:
+            opening += f" {where} the {setting[2]}"
+        opening += "."
     return {
         "H": definite,
         "O": other,
         "HO": both,
-        "P": f"in the {place}" if place else "one evening",
-        "Pin": f" in the {place}" if place else "",
+        "P": f"{where} the {setting[2]}" if setting else "one evening",
+        "Pin": f" {where} the {setting[2]}" if setting else "",
         "Hname": _title(definite).replace("The ", "the ", 1),
         "Oname": _title(other),
         "opening": opening,
+        "characters": [f"the {p[2]}" for p in people],
+        "setting": f"the {setting[2]}" if setting else "",
     }
 
 
@@ -191,12 +206,14 @@ def write_storyboard(idea: str, scene_count: int, seed: int | None = None) -> di
                 "narrator": narration[0].upper() + narration[1:],
             }
         )
-    place = cast["P"][3:] if cast["P"].startswith("in ") else ""
+    hero, *others = cast["characters"]
+    characters = [{"name": hero, "description": f"The hero of the idea: {hero}."}]
+    characters += [{"name": name, "description": f"Who (or what) {hero} meets."} for name in others]
+    if not others:
+        characters.append({"name": cast["O"], "description": f"Where {hero} is going."})
+    place = cast["setting"]
     return {
-        "characters": [
-            {"name": cast["H"], "description": f"The hero of the idea: {cast['H']}."},
-            {"name": cast["O"], "description": f"Who (or what) {cast['H']} meets."},
-        ],
+        "characters": characters,
         "environments": [{"name": place, "description": f"A {mood} setting."}] if place else [],
         "objects": [],
         "scenes": scenes,
