@@ -51,7 +51,7 @@ def _patch_hook(variant: str) -> None:
                 await self._cm.__aexit__(*exc_info)
 
         async def get_story(self, story_id):  # type: ignore[override]
-            path = f"/story/{story_id}"
+            path = f"/v2/story/{story_id}"  # the API version the hook speaks by default
             if variant == "previous":
                 async with self._session.get(self._base + path, allow_redirects=False) as response:
                     body = await response.read()

@@ -51,6 +51,7 @@ def main() -> None:
 
     app = web.Application()
     app.router.add_get("/story/{story_id}", story)
+    app.router.add_get("/v2/story/{story_id}", story)  # the default API version
     app.router.add_get("/stats", stats)
     if args.file:
         app.router.add_get("/file.bin", lambda _r: web.FileResponse(args.file))

@@ -13,6 +13,7 @@ as ``HttpAsyncHook`` uses) doubled the triggerer's CPU per poll with 1,000 waiti
 from __future__ import annotations
 
 from typing import Any
+from urllib.request import getproxies
 
 import aiohttp
 from airflow.sdk import BaseHook
@@ -94,7 +95,9 @@ class VimmerseAsyncHook(_VimmerseConnection, BaseHook):
                 total=settings.connect_timeout + settings.timeout, sock_connect=settings.connect_timeout
             ),
             connector=aiohttp.TCPConnector(ssl=None if settings.verify_ssl else False),
-            trust_env=True,
+            # Proxy variables are read per request when trusted (0.8 ms of CPU per poll in
+            # docs/performance.md): only when some are set.
+            trust_env=bool(getproxies()),
         )
         return self
 
