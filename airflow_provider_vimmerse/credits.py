@@ -211,11 +211,15 @@ class VimmerseCreditBudget:
 
     def remaining(self) -> int:
         """Credits not yet reserved or spent today (UTC)."""
-        return max(0, self.daily_credits - self._used(self._read()["holds"]))
+        return self._left(self._read()["holds"])
 
-    def _reserve(self, holder: str, credits: int, *, attempts: int = 5) -> None:
+    def _left(self, holds: Mapping[str, Any]) -> int:
+        return max(0, self.daily_credits - self._used(holds))
+
+    def _reserve(self, holder: str, credits: int, *, attempts: int = 5) -> int:
         """
-        Hold ``credits`` for ``holder`` (one task instance; a retry keeps its hold).
+        Hold ``credits`` for ``holder`` (one task instance; a retry keeps its hold); return what is
+        left today after it.
 
         :raises VimmerseInsufficientCreditError: when they do not fit in what is left today.
         """
@@ -228,12 +232,12 @@ class VimmerseCreditBudget:
         for _ in range(attempts):
             state = self._read()
             if holder in state["holds"]:
-                return
+                return self._left(state["holds"])
             if self._used(state["holds"]) + credits > self.daily_credits:
                 raise VimmerseInsufficientCreditError(
-                    f"Not sent: daily budget {self.name!r} has {self.remaining()} of {self.daily_credits} credits "
-                    f"left today (UTC) and this story needs {credits}. Nothing was charged; the budget renews at "
-                    "midnight UTC.",
+                    f"Not sent: daily budget {self.name!r} has {self._left(state['holds'])} of {self.daily_credits} "
+                    f"credits left today (UTC) and this story needs {credits}. Nothing was charged; the budget "
+                    "renews at midnight UTC.",
                     status_code=None,
                 )
             state["holds"][holder] = {"credits": credits, "at": time.time(), "settled": False}
@@ -253,7 +257,7 @@ class VimmerseCreditBudget:
                         "Nothing was charged.",
                         status_code=None,
                     )
-            return
+            return self._left(state["holds"])
         raise VimmerseUnavailableError(
             f"Could not reserve credits in daily budget {self.name!r}: its Variable kept changing under us."
         )

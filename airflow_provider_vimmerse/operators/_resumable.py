@@ -235,37 +235,37 @@ class _ResumableStory(ResumableJobMixin):
         )
         return story
 
-    def _reserve_budget(self, context: Context, credits: int | None) -> VimmerseCreditBudget | None:
-        """Reserve this story's credits in the task's daily budget, if it names one (before sending)."""
+    def _budget(self) -> VimmerseCreditBudget | None:
+        """The daily budget this task names, if any."""
         from airflow_provider_vimmerse.credits import VimmerseCreditBudget
 
         name = getattr(self, "daily_budget", None)
-        if not name:
+        return VimmerseCreditBudget(name, getattr(self, "daily_budget_credits", None)) if name else None
+
+    def _reserve_budget(self, context: Context, credits: int | None) -> VimmerseCreditBudget | None:
+        """Reserve this story's credits in the task's daily budget, if it names one (before sending)."""
+        budget = self._budget()
+        if budget is None:
             return None
-        budget = VimmerseCreditBudget(name, getattr(self, "daily_budget_credits", None))
         if credits is None:
             raise VimmerseInvalidParameterError(
-                "daily_budget", name, "a step the published pricing can estimate, or max_credits set"
+                "daily_budget", budget.name, "a step the published pricing can estimate, or max_credits set"
             )
-        budget._reserve(_holder(context), credits)
+        left = budget._reserve(_holder(context), credits)
         self.log.info(
             "Reserved %d credits in daily budget %r (%d of %d left today, UTC).",
             credits,
-            name,
-            budget.remaining(),
+            budget.name,
+            left,
             budget.daily_credits,
         )
         return budget
 
     def _settle_budget(self, context: Context, story: VimmerseStory) -> None:
         """Replace this task's reservation in its daily budget with what the story used."""
-        from airflow_provider_vimmerse.credits import VimmerseCreditBudget
-
-        name = getattr(self, "daily_budget", None)
-        if name:
-            VimmerseCreditBudget(name, getattr(self, "daily_budget_credits", None))._settle(
-                _holder(context), story.used_credits
-            )
+        budget = self._budget()
+        if budget is not None:
+            budget._settle(_holder(context), story.used_credits)
 
     def _mark_returned(self, context: Context, story_id: str) -> None:
         """Handed downstream: a later run of this task instance (a clear) makes a new story."""
