@@ -76,9 +76,13 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-class-name": "airflow_provider_vimmerse.hooks.vimmerse.VimmerseHook",
                 "hook-name": "Vimmerse",
                 "ui-field-behaviour": {
-                    "hidden-fields": ["login", "schema", "port"],
+                    "hidden-fields": ["login", "schema"],
                     "relabeling": {"password": "API Key", "host": "API URL"},
-                    "placeholders": {"host": "https://api.vimmerse.net (default when empty)"},
+                    # Airflow 3.3's Test button refuses a connection stored without a port.
+                    "placeholders": {
+                        "host": "https://api.vimmerse.net (default when empty)",
+                        "port": "443 (the API URL's port; the UI's Test button needs it stored)",
+                    },
                 },
                 "conn-fields": {
                     "api_version": {

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow_provider_vimmerse import exceptions as exc
 from airflow_provider_vimmerse._config import API_VERSIONS
@@ -137,7 +137,9 @@ class ConnectionSettings:
         """
         extra = conn.extra_dejson or {}
         return cls(
-            base_url=base_url_of(conn.host, conn.schema if conn.schema in ("http", "https") else None, conn.port),
+            base_url=base_url_of(
+                conn.host, conn.schema if conn.schema in ("http", "https") else None, conn.port, conn.conn_id
+            ),
             api_key=api_key_of(conn),
             timeout=_extra_number(extra, "timeout", 60.0, minimum=0.001),
             connect_timeout=_extra_number(extra, "connect_timeout", 10.0, minimum=0.001),
@@ -227,16 +229,32 @@ def story_url_template_of(conn_id: str, value: Any) -> str:
     return template
 
 
-def base_url_of(host: str | None, scheme: str | None = None, port: int | None = None) -> str:
-    """The API root from a connection's host (which may already carry a scheme), defaulting to the live API."""
-    host = (host or "").strip().rstrip("/")
-    if not host:
-        return DEFAULT_HOST
-    if "://" not in host:
-        host = f"{scheme or 'https'}://{host}"
-    if port and not urlsplit(host).port:
-        host = f"{host}:{port}"
-    return host
+def base_url_of(host: str | None, scheme: str | None = None, port: int | None = None, conn_id: str = "") -> str:
+    """
+    The API root from a connection's host (which may carry a scheme and port) and port field.
+
+    An empty host is the live API. A port of 0 is unset (Airflow's UI sends 0 for an empty field).
+
+    :raises VimmerseConfigurationError: when the host and the port field name different ports.
+    """
+    url = (host or "").strip().rstrip("/") or DEFAULT_HOST
+    if "://" not in url:
+        url = f"{scheme or 'https'}://{url}"
+    if not port:
+        return url
+    parts = urlsplit(url)
+    try:
+        stated = parts.port
+    except ValueError:
+        stated = None  # a malformed port in the host is reported where the URL is checked
+    if stated is not None and stated != port:
+        raise exc.VimmerseConfigurationError(
+            f"Connection {conn_id!r}: the API URL {url!r} names port {stated} but the Port field says {port}; "
+            "make them agree (or leave the port out of the URL)."
+        )
+    if stated is None and port != {"http": 80, "https": 443}.get(parts.scheme):
+        url = urlunsplit(parts._replace(netloc=f"{parts.netloc}:{port}"))
+    return url
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -226,16 +226,16 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
         ):
             return self._complete(context, story)
         end_time = self._deadline
-        deadline = "none" if end_time is None else f"{max(0.0, end_time - time.time()):g} s from now"
-        where = "in the triggerer" if self.deferrable else "in this worker"
         webhook = getattr(self, "_webhook", None)
         fallback = self._fallback_poll_interval if webhook else None
-        how = (
-            f"its webhook, or a fallback poll every {fallback:g} s"
-            if webhook
-            else f"poll every {self.poll_interval:g} s"
-        )
-        self.log.info("Waiting for story %s %s: %s, deadline %s.", story.id, where, how, deadline)
+        # One fact per line: these are what a DAG author scans the task log for.
+        self.log.info("Waiting for story %s %s.", story.id, "in the triggerer" if self.deferrable else "in this worker")
+        if webhook:
+            self.log.info("Woken by its webhook, with a fallback poll every %g s.", fallback)
+        else:
+            self.log.info("Polling every %g s.", self.poll_interval)
+        left = "none" if end_time is None else f"{max(0.0, end_time - time.time()):g} s from now"
+        self.log.info("Deadline: %s.", left)
         if self.deferrable:
             from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 
@@ -300,7 +300,7 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
     def _complete(self, context: Context, story: VimmerseStory) -> dict[str, Any]:
         self._completed = story
         took = (
-            f", {(story.updated_at - story.created_at).total_seconds():.0f} s"
+            f" in {(story.updated_at - story.created_at).total_seconds():.0f} s"
             if story.created_at and story.updated_at
             else ""
         )
@@ -308,26 +308,18 @@ class VimmerseStoryOperator(_ResumableStory, BaseOperator):
 
         # The bill: what the published pricing said next to what the story used.
         estimate = self._estimate = _check_credit_cap(self.endpoint.name, self.api_arguments(), None)
+        self.log.info("Story %s finished: %s%s.", story.id, story.status.value, took)
+        self.log.info("Video: %s", story.video_url or "none")
         self.log.info(
-            "Story %s finished: %s, video %s, %s credits used (estimated: %s)%s.",
-            story.id,
-            story.status.value,
-            story.video_url or "none",
-            story.used_credits,
-            "unknown" if estimate is None else estimate,
-            took,
+            "Credits used: %s (estimated: %s).", story.used_credits, "unknown" if estimate is None else estimate
         )
         self._mark_returned(context, story.id)
         self._settle_budget(context, story)
         if story.video_url:
             context["ti"].xcom_push(key="video_url", value=story.video_url)
-        if story.failed_medias:
-            self.log.warning(
-                "Story %s finished, but %d scene(s) failed to animate and are missing from the video: %s",
-                story.id,
-                len(story.failed_medias),
-                [m.get("message") or m.get("item") for m in story.failed_medias],
-            )
+        for media in story.failed_medias:
+            reason = media.get("message") or media.get("item")
+            self.log.warning("A scene failed to animate and is missing from the video: %s", reason)
         return {**story.summary(), "estimated_credits": estimate}
 
 

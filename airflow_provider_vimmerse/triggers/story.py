@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
@@ -34,11 +34,22 @@ from airflow_provider_vimmerse.exceptions import (
     VimmerseError,
     VimmerseInvalidParameterError,
 )
-from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
+from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.triggers._listener import WebhookSignal, listening
 
+if TYPE_CHECKING:
+    from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
+
 __all__ = ["VimmerseStoryEventTrigger", "VimmerseStoryTrigger"]
+
+
+def _async_hook(conn_id: str) -> VimmerseAsyncHook:
+    # Imported here, not at the top: an AssetWatcher builds this module's event trigger while its
+    # DAG file is parsed, and aiohttp is most of what parsing it would otherwise import.
+    from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
+
+    return VimmerseAsyncHook(conn_id)
 
 
 class VimmerseStoryTrigger(BaseTrigger):
@@ -75,7 +86,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         self,
         story_id: str,
         end_time: float | None,
-        vimmerse_conn_id: str = VimmerseAsyncHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         max_poll_errors: int = DEFAULT_MAX_POLL_ERRORS,
         needs_video: bool = False,
@@ -178,7 +189,7 @@ class VimmerseStoryTrigger(BaseTrigger):
         state = PollState()
         try:
             # The webhook is registered before the first GET: one that arrives in between still counts.
-            async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, self._webhook(hook) as signal:
+            async with _async_hook(self.vimmerse_conn_id) as hook, self._webhook(hook) as signal:
                 woken = False
                 while True:
                     result: VimmerseStory | Exception
@@ -284,7 +295,7 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
     def __init__(
         self,
         name: str = "default",
-        vimmerse_conn_id: str = VimmerseAsyncHook.default_conn_name,
+        vimmerse_conn_id: str = DEFAULT_CONN_ID,
         statuses: tuple[str, ...] | list[str] = _FINISHED,
         verify_webhook_url: bool = True,
     ) -> None:
@@ -336,7 +347,7 @@ class VimmerseStoryEventTrigger(BaseEventTrigger):
             return
         pending = _Pending()
         fired: OrderedDict[str, str] = OrderedDict()  # story id -> status an event was fired for
-        async with VimmerseAsyncHook(self.vimmerse_conn_id) as hook, listening(bind) as listener:
+        async with _async_hook(self.vimmerse_conn_id) as hook, listening(bind) as listener:
             token = WebhookToken.for_events(hook.api_key, self.name).masked()
             route = listener.register(token, pending.add)
             try:

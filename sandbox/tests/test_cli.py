@@ -129,4 +129,6 @@ def test_quiet_logs_no_requests_and_a_given_data_dir_is_kept(tmp_path):
     output, url = _run_briefly(tmp_path, "--quiet", "--data-dir", str(tmp_path / "data"))
     assert "listening on" in output and "GET /health" not in output
     assert f"Story pages: {url}/stories/{{story_id}}" in output  # the story_url_template to use
+    port = url.rsplit(":", 1)[1]
+    assert f"--conn-host {url} --conn-port {port} --conn-password sandbox-key" in output
     assert (tmp_path / "data").is_dir()

@@ -62,8 +62,12 @@ def start_dag_test(dag_file: Path, env: dict[str, str], log_path: Path) -> subpr
 
 
 @contextmanager
-def executor_airflow(home: Path) -> Iterator[dict[str, str]]:
-    """A migrated Airflow home using LocalExecutor, with its execution API server running; yields its env."""
+def executor_airflow(home: Path, extra_env: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """
+    A migrated Airflow home using LocalExecutor, with its API server running; yields its env.
+
+    :param extra_env: more settings for every process (``AIRFLOW__...`` options).
+    """
     (home / "dags").mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
@@ -79,6 +83,7 @@ def executor_airflow(home: Path) -> Iterator[dict[str, str]]:
         # Their own log-server ports, so deployments started by parallel test workers do not clash.
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+        **(extra_env or {}),
     }
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
     server = start(["airflow", "api-server", "--port", str(port), "--workers", "1"], env, home / "api-server.log")

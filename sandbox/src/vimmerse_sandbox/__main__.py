@@ -9,6 +9,7 @@ import shutil
 import signal
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from vimmerse_sandbox.pipeline import API_VERSIONS, SandboxConfig
 
@@ -120,6 +121,13 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> None:
     )
     print(
         f"Story pages: {server.url}/stories/{{story_id}} (set it as the connection's story_url_template extra)",
+        flush=True,
+    )
+    extra = json.dumps({"story_url_template": f"{server.url}/stories/{{story_id}}"})
+    print(
+        "A connection to it: airflow connections add vimmerse_default --conn-type vimmerse "
+        f"--conn-host {server.url} --conn-port {urlsplit(server.url).port} --conn-password sandbox-key "
+        f"--conn-extra '{extra}'",
         flush=True,
     )
     server.serve_forever()

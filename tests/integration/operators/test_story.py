@@ -42,7 +42,10 @@ def test_idea_to_video(sandbox_conn, deferrable, capfd, caplog):
     logged = capfd.readouterr().out + caplog.text
     assert ("running trigger in line" in logged) is deferrable
     assert "Waiting for story" in logged and ("in the triggerer" in logged) is deferrable
+    # One fact per line.
     assert f"Story {result['story_id']} finished: success" in logged
+    assert f"Video: {result['video_url']}" in logged and "finished: success, video" not in logged
+    assert f"Credits used: {result['used_credits']} (estimated: " in logged
 
 
 @pytest.mark.parametrize("deferrable", MODES)

@@ -90,10 +90,21 @@ def test_settings_defaults_to_the_live_host():
         ("http://127.0.0.1:8765/", None, None, "http://127.0.0.1:8765"),
         ("127.0.0.1", "http", 8765, "http://127.0.0.1:8765"),
         ("api.example.com", None, None, "https://api.example.com"),
+        # The port field: stored for the UI's Test button; 0 is Airflow's UI for "empty".
+        ("https://api.example.com", None, 443, "https://api.example.com"),
+        ("http://127.0.0.1:8765", None, 8765, "http://127.0.0.1:8765"),
+        ("http://127.0.0.1:8765", None, 0, "http://127.0.0.1:8765"),
+        ("http://127.0.0.1/api", None, 8765, "http://127.0.0.1:8765/api"),
+        ("", None, 443, DEFAULT_HOST),
     ],
 )
 def test_settings_build_the_base_url(host, schema, port, url):
     assert ConnectionSettings.from_connection(_conn(host=host, schema=schema, port=port)).base_url == url
+
+
+def test_a_port_field_that_contradicts_the_url_is_a_configuration_error():
+    with pytest.raises(exc.VimmerseConfigurationError, match=r"names port 8765 but the Port field says 9000"):
+        ConnectionSettings.from_connection(_conn(host="http://127.0.0.1:8765", port=9000))
 
 
 def test_settings_read_extras():
