@@ -46,6 +46,17 @@ OPTIONS = {
         "example": "https://airflow-hooks.example.com",
         "default": "",
     },
+    "webhook_relay": {
+        "description": "Relay webhooks through the metadata database (Airflow Variables), so that one received "
+        "by any receiver (the api-server's /vimmerse/webhook route, or a triggerer's listener) wakes its wait "
+        "within about a second whichever triggerer runs it. Each triggerer holding webhook waits reads one "
+        "Variable per receiver per second, however many waits it holds. False: a webhook wakes only a wait on "
+        "the triggerer whose listener received it.",
+        "version_added": "0.2.0",
+        "type": "boolean",
+        "example": "True",
+        "default": "True",
+    },
     "webhook_fallback_poll_interval": {
         "description": "Seconds between the safety-net status polls of a wait that expects a webhook: a lost "
         "webhook, or one delivered to another triggerer, still ends the wait this late at most. At least 1.",
@@ -127,6 +138,18 @@ def webhook_bind() -> tuple[str, int] | None:
             f"[{SECTION}] webhook_bind is {value!r}; expected host:port, e.g. 0.0.0.0:8790 (or empty for no webhooks)."
         )
     return host.strip("[]"), int(port)
+
+
+def webhook_relay() -> bool:
+    """``[vimmerse] webhook_relay``: whether webhooks travel between receivers and triggerers (default on)."""
+    from airflow_provider_vimmerse.exceptions import VimmerseConfigurationError
+
+    value = _get("webhook_relay").lower()
+    if value in ("", "true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise VimmerseConfigurationError(f"[{SECTION}] webhook_relay is {value!r}; expected True or False.")
 
 
 def webhook_public_url() -> str:

@@ -40,9 +40,17 @@ class WebhookToken:
     secret: str
 
     @classmethod
-    def for_wait(cls, api_key: str, wait_id: str | None = None) -> WebhookToken:
-        """The token of one wait: ``wait_id`` (a new random one when omitted) and its derived secret."""
-        wait_id = wait_id or uuid.uuid4().hex
+    def for_wait(cls, api_key: str, wait_id: str | None = None, conn_id: str | None = None) -> WebhookToken:
+        """
+        The token of one wait: ``wait_id`` (a new random one when omitted) and its derived secret.
+
+        :param conn_id: named in a new wait id (``<conn_id>.<random>``), so a receiver that is not
+            the wait's triggerer (the api-server's) can check the secret with that connection's key.
+        """
+        if wait_id is None:
+            wait_id = uuid.uuid4().hex
+            if conn_id and _ID.match(f"{conn_id}.{wait_id}"):
+                wait_id = f"{conn_id}.{wait_id}"
         if not _ID.match(wait_id):
             raise ValueError("a webhook wait id is 1-128 letters, digits, '.', '_' or '-'")
         return cls(wait_id, _derive(api_key, f"vimmerse-wait:{wait_id}"))
@@ -70,6 +78,12 @@ class WebhookToken:
 
     def __repr__(self) -> str:  # the secret stays out of logs and tracebacks
         return f"WebhookToken({self.wait_id!r}, ...)"
+
+
+def conn_id_of(wait_id: str) -> str | None:
+    """The connection a wait id names (``<conn_id>.<random>``), or None for an id that names none."""
+    conn_id, dot, _ = wait_id.rpartition(".")
+    return conn_id if dot and conn_id else None
 
 
 def _derive(api_key: str, purpose: str) -> str:

@@ -65,12 +65,13 @@ def _patch_hook(variant: str) -> None:
             return _story_from_body(body, method="GET", path=path)
 
     Baseline._base = json.loads(__import__("os").environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]
-    trigger_module.VimmerseAsyncHook = Baseline
+    trigger_module._async_hook = Baseline
 
 
 async def _run(count: int, interval: float, start: float, low: float, high: float) -> dict:
     import requests
 
+    import airflow_provider_vimmerse.hooks.vimmerse_async  # noqa: F401 (a running triggerer has it imported)
     from airflow_provider_vimmerse.triggers.story import VimmerseStoryTrigger
 
     url = json.loads(__import__("os").environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]

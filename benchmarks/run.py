@@ -20,7 +20,7 @@ QUICK = {
     "triggers": 200,
     "interval": 1.0,
     "duration": 10.0,
-    "webhook_duration": 40.0,
+    "webhook_interval": 10.0,
     "download_mib": 64,
     "stories": 50,
     "reads": 500,
@@ -29,7 +29,7 @@ FULL = {
     "triggers": 1000,
     "interval": 5.0,
     "duration": 60.0,
-    "webhook_duration": 120.0,
+    "webhook_interval": 30.0,
     "download_mib": 256,
     "stories": 200,
     "reads": 2000,
@@ -79,7 +79,7 @@ def main() -> None:
     if "triggers" in chosen:
         rows += bench_triggers.measure(sizes["triggers"], sizes["interval"], sizes["duration"])
     if "webhooks" in chosen:
-        rows += bench_webhooks.measure(sizes["triggers"], sizes["webhook_duration"])
+        rows += bench_webhooks.measure(sizes["triggers"], sizes["webhook_interval"])
     if "download" in chosen:
         rows += bench_download.measure(sizes["download_mib"])
     if "parse" in chosen:

@@ -196,7 +196,7 @@ class _ResumableStory(ResumableJobMixin):
         public_url = config.webhook_public_url()
         if getattr(self, "webhook_url", None) or not public_url:
             return None, None
-        token = WebhookToken.for_wait(self.hook.settings.api_key).masked()
+        token = WebhookToken.for_wait(self.hook.settings.api_key, conn_id=self.vimmerse_conn_id).masked()
         return token, token.url(public_url)
 
     def _previous_story(self, record: dict[str, Any]) -> VimmerseStory | None:

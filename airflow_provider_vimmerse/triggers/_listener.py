@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import unquote
 
+from airflow_provider_vimmerse._metrics import incr
 from airflow_provider_vimmerse._webhooks import (
     MAX_BODY_BYTES,
     PATH_PREFIX,
@@ -147,6 +148,7 @@ class WebhookListener:
         # One wait id may carry several secrets (two connections' event streams of the same name).
         routes = [r for r in self._routes.get(wait_id) or [_UNKNOWN] if hmac.compare_digest(r.secret, given)]
         if not routes or routes[0] is _UNKNOWN:
+            incr("webhook.unknown")
             self._unknown += 1
             self._report_unknown()
             return 404, "no such wait"
@@ -155,6 +157,7 @@ class WebhookListener:
         except WebhookPayloadError as err:
             log.warning("Malformed webhook for wait %s...: %s", wait_id[:8], err)
             return 400, str(err)
+        incr("webhook.received")
         for route in routes:
             route.callback(payload)
         return 204, ""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 
 from airflow_provider_vimmerse import _config as config
+from airflow_provider_vimmerse._metrics import gauge, incr
 from airflow_provider_vimmerse._polling import (
     DEFAULT_MAX_POLL_ERRORS,
     DEFAULT_POLL_INTERVAL,
@@ -37,6 +38,7 @@ from airflow_provider_vimmerse.exceptions import (
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
 from airflow_provider_vimmerse.triggers._listener import WebhookSignal, listening
+from airflow_provider_vimmerse.triggers._relay import relaying
 
 if TYPE_CHECKING:
     from airflow_provider_vimmerse.hooks.vimmerse_async import VimmerseAsyncHook
@@ -128,20 +130,24 @@ class VimmerseStoryTrigger(BaseTrigger):
 
     @asynccontextmanager
     async def _webhook(self, hook: VimmerseAsyncHook) -> AsyncIterator[WebhookSignal | None]:
-        """This wait's webhook signal, or None when it polls (no token, or no listener here)."""
+        """
+        This wait's webhook signal, or None when it polls. A webhook reaches it through this
+        triggerer's listener (``webhook_bind``) or, from any receiver, through the relay
+        (``webhook_relay``, on by default).
+        """
         if not self.webhook_wait_id:
             yield None
             return
         try:
-            bind = config.webhook_bind()
+            bind, relayed = config.webhook_bind(), config.webhook_relay()
         except VimmerseConfigurationError as err:
             self.log.error("%s Polling story %s every %g s instead.", err, self.story_id, self.poll_interval)
             yield None
             return
-        if bind is None:
+        if bind is None and not relayed:
             self.log.warning(
-                "Story %s expects a webhook, but [vimmerse] webhook_bind is empty in this triggerer: "
-                "polling every %g s instead.",
+                "Story %s expects a webhook, but this triggerer neither listens ([vimmerse] webhook_bind) nor "
+                "reads relayed webhooks ([vimmerse] webhook_relay): polling every %g s instead.",
                 self.story_id,
                 self.poll_interval,
             )
@@ -151,21 +157,26 @@ class VimmerseStoryTrigger(BaseTrigger):
         # logs 8 characters of the wait id), and each registration makes every later log line's
         # redaction slower, which a triggerer with thousands of waits pays on every line.
         token = WebhookToken.for_wait(hook.api_key, self.webhook_wait_id)
+        signal = WebhookSignal()
         async with AsyncExitStack() as stack:
-            try:
-                listener = await stack.enter_async_context(listening(bind))
-            except OSError as err:  # only the listener's start: errors of the wait itself pass through
-                self.log.error(
-                    "No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id
-                )
-                yield None
-                return
-            signal = WebhookSignal()
-            route = listener.register(token, signal.notify)
-            try:
-                yield signal
-            finally:
-                listener.unregister(token, route)
+            if bind is not None:
+                try:
+                    listener = await stack.enter_async_context(listening(bind))
+                except OSError as err:  # only the listener's start: errors of the wait itself pass through
+                    # Webhooks meant for this listener would reach no one: poll, relay or not.
+                    self.log.error(
+                        "No webhook listener on %s:%d (%s): polling story %s instead.", *bind, err, self.story_id
+                    )
+                    yield None
+                    return
+                else:
+                    route = listener.register(token, signal.notify)
+                    stack.callback(listener.unregister, token, route)
+            if relayed:
+                reader = await stack.enter_async_context(relaying())
+                reader.register(token.wait_id, signal.notify)
+                stack.callback(reader.unregister, token.wait_id, signal.notify)
+            yield signal
 
     async def _sleep(self, signal: WebhookSignal | None, pause: float) -> bool:
         """Sleep ``pause`` seconds, or until this wait's webhook; True when the webhook woke it."""
@@ -189,13 +200,18 @@ class VimmerseStoryTrigger(BaseTrigger):
         state = PollState()
         try:
             # The webhook is registered before the first GET: one that arrives in between still counts.
-            async with _async_hook(self.vimmerse_conn_id) as hook, self._webhook(hook) as signal:
-                woken = False
+            async with (
+                _async_hook(self.vimmerse_conn_id) as hook,
+                self._webhook(hook) as signal,
+                _counted("webhook" if signal else "poll"),
+            ):
+                woken, first = False, True
                 while True:
                     result: VimmerseStory | Exception
                     try:
                         result = await hook.get_story(self.story_id)
                     except POLL_ERRORS as err:
+                        incr("poll_errors")
                         self.log.warning(
                             "Polling story %s failed (%d/%d): %s",
                             self.story_id,
@@ -218,9 +234,13 @@ class VimmerseStoryTrigger(BaseTrigger):
                     )
                     log_progress(self.log, self.story_id, decision, " (read after its webhook)" if woken else "")
                     if decision.done:
+                        if signal is not None and not first:
+                            incr("webhook.confirmed" if woken else "webhook.fallback_wakeups")
                         yield TriggerEvent(event(decision, self.story_id))
                         return
+                    first = False
                     if woken:
+                        incr("webhook.contradicted")
                         self.log.warning(
                             "story %s: a webhook arrived, but the story is %s: waiting on (a webhook is only a hint).",
                             self.story_id,
@@ -231,6 +251,21 @@ class VimmerseStoryTrigger(BaseTrigger):
         except Exception as err:  # a rejected key, an unknown story, a broken connection config
             progress = state.progress[1] if state.progress else None
             yield TriggerEvent(error_event(self.story_id, err, progress))
+
+
+_waits = {"webhook": 0, "poll": 0}
+
+
+@asynccontextmanager
+async def _counted(mode: str) -> AsyncIterator[None]:
+    """Keep the ``vimmerse.waits.<mode>`` gauge: the waits this triggerer holds, by mode."""
+    _waits[mode] += 1
+    gauge(f"waits.{mode}", _waits[mode])
+    try:
+        yield
+    finally:
+        _waits[mode] -= 1
+        gauge(f"waits.{mode}", _waits[mode])
 
 
 #: Statuses a webhook event reports by default: the story is finished.

@@ -85,3 +85,13 @@ def test_a_bad_public_url_names_the_option(monkeypatch):
     monkeypatch.setenv("AIRFLOW__VIMMERSE__WEBHOOK_PUBLIC_URL", "hooks.example.com")
     with pytest.raises(VimmerseInvalidParameterError, match="webhook_public_url"):
         config.webhook_public_url()
+
+
+def test_a_new_wait_id_names_its_connection_so_any_receiver_can_check_the_secret():
+    from airflow_provider_vimmerse._webhooks import conn_id_of
+
+    token = WebhookToken.for_wait("key", conn_id="vimmerse_prod")
+    assert conn_id_of(token.wait_id) == "vimmerse_prod"
+    assert WebhookToken.for_wait("key", token.wait_id) == token
+    assert conn_id_of(WebhookToken.for_wait("key", conn_id="has space").wait_id) is None  # not in a URL path
+    assert conn_id_of(WebhookToken.for_wait("key").wait_id) is None

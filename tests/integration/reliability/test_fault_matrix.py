@@ -205,8 +205,9 @@ def test_failed_scenes_are_visible_in_the_result_and_logs(sandbox_conn, capfd, c
     assert dag_run.state == "success"
     result = xcom(dag_run, "video")
     assert len(result["failed_medias"]) == 1 and "Scene 1" in result["failed_medias"][0]["message"]
-    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert any("A scene failed to animate" in line and "Scene 1" in line for line in warned), warned
+    logged = (capfd.readouterr().out + caplog.text).splitlines()
+    lines = [line for line in logged if "A scene failed to animate" in line]
+    assert len(lines) == 1 and "Scene 1" in lines[0] and "warning" in lines[0].lower(), lines
 
 
 def test_webhook_target_down_does_not_stop_the_story(sandbox_conn):

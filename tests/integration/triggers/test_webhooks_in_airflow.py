@@ -80,7 +80,7 @@ def test_a_deferred_task_resumes_on_its_webhook_and_the_fallback_poll_covers_a_l
         output = _run_dag(home, slow_fallback, WAITING_DAG.format(dag_id="pushed"), "pushed")
         assert "state=success" in output.split("DagRun Finished")[-1], output[-3000:]
         task_logs = "".join(p.read_text() for p in home.glob("logs/dag_id=pushed/**/*.log"))
-        assert "its webhook, or a fallback poll every 300 s" in output + task_logs
+        assert "Woken by its webhook, with a fallback poll every 300 s" in output + task_logs
         stats = sandbox.stats()
         assert stats["webhooks_delivered"] == 1
         # The trigger's look after registering, its one confirmation, and the task's own read when it resumes.

@@ -1,0 +1,175 @@
+"""
+The api-server's webhook receiver: ``<api-server>/vimmerse/webhook/<wait id>/<secret>``.
+
+The api-server is public in every deployment and up whether or not any wait exists, so pointing
+``[vimmerse] webhook_public_url`` at it gives Vimmerse a receiver that is always there. A webhook
+is checked with the key of the connection its wait id names, then relayed through the metadata
+database to whichever triggerer holds the wait (:mod:`airflow_provider_vimmerse._relay`).
+
+Answers: 202 relayed; 404 for a well-formed webhook no wait here can take (retrying cannot help);
+400/405/411/413 for a malformed call; 503 when the metadata database cannot be written (retrying
+can help). A bare ASGI app, so loading the plugin imports nothing heavy in any Airflow component.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from typing import Any
+
+from airflow.providers.common.compat.sdk import AirflowPlugin
+
+from airflow_provider_vimmerse._metrics import incr
+from airflow_provider_vimmerse._webhooks import (
+    MAX_BODY_BYTES,
+    PATH_PREFIX,
+    WebhookPayloadError,
+    WebhookToken,
+    conn_id_of,
+    parse_payload,
+)
+
+__all__ = ["VimmerseWebhookPlugin"]
+
+#: Seconds a connection's key is reused before it is looked up again (a rotated key takes this long).
+KEY_CACHE_SECONDS = 60.0
+#: How often the count of webhooks nothing could take is logged.
+UNKNOWN_REPORT_SECONDS = 60.0
+
+log = logging.getLogger(__name__)
+
+
+class _Receiver:
+    """Checks webhooks and relays them; the Airflow calls run in threads, off the server's loop."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[str | None, float]] = {}
+        self._writer: Any = None
+        self._unknown = 0
+        self._unknown_since = time.monotonic()
+
+    def _key(self, conn_id: str) -> str | None:
+        key, at = self._keys.get(conn_id, (None, float("-inf")))
+        if time.monotonic() - at < KEY_CACHE_SECONDS:
+            return key
+        from airflow.models.connection import Connection
+
+        from airflow_provider_vimmerse.hooks._transport import api_key_of
+
+        try:
+            key = api_key_of(Connection.get_connection_from_secrets(conn_id))
+        except Exception:  # no such connection, or no usable key: nothing here can check the webhook
+            key = None
+        self._keys[conn_id] = (key, time.monotonic())
+        return key
+
+    def accepts(self, wait_id: str, secret: str) -> bool:
+        conn_id = conn_id_of(wait_id)
+        key = self._key(conn_id) if conn_id else None
+        expected = WebhookToken.for_wait(key, wait_id).secret if key else "\0" * 64
+        return hmac.compare_digest(expected.encode(), secret.encode()) and key is not None
+
+    @property
+    def writer(self) -> Any:
+        if self._writer is None:
+            from airflow.models.variable import Variable
+
+            from airflow_provider_vimmerse._relay import RelayWriter
+
+            self._writer = RelayWriter(lambda k: Variable.get(k, default_var=None), Variable.set)
+        return self._writer
+
+    def unknown(self) -> None:
+        incr("webhook.unknown")
+        self._unknown += 1
+        now = time.monotonic()
+        if now - self._unknown_since >= UNKNOWN_REPORT_SECONDS:
+            log.warning(
+                "%d Vimmerse webhook(s) named no wait this api-server can check in the last %.0f s (answered 404).",
+                self._unknown,
+                now - self._unknown_since,
+            )
+            self._unknown, self._unknown_since = 0, now
+
+    async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str]:
+        try:
+            await asyncio.to_thread(self.writer.list_self)
+        except Exception as err:  # a database outage: webhooks answer 503 below, the health check says so
+            log.warning("Could not list this Vimmerse webhook receiver: %s", err)
+            return 503, "the metadata database is not writable"
+        if path == PATH_PREFIX + "/health":
+            return (200, "ok") if method in ("GET", "HEAD") else (405, "GET only")
+        wait_id, _, secret = path.removeprefix(PATH_PREFIX + "/").partition("/")
+        if not path.startswith(PATH_PREFIX + "/") or not wait_id or not secret or "/" in secret:
+            return 404, "not found"
+        if method != "POST":
+            return 405, "POST only"
+        try:
+            payload = parse_payload(body)
+        except WebhookPayloadError as err:
+            return 400, str(err)
+        incr("webhook.received")
+        if not await asyncio.to_thread(self.accepts, wait_id, secret):
+            self.unknown()
+            return 404, "no such wait"
+        try:
+            await asyncio.to_thread(self.writer.record, wait_id, payload)
+        except Exception as err:
+            log.warning("Could not relay a Vimmerse webhook for wait %s...: %s", wait_id[:8], err)
+            return 503, "could not store the webhook; retry later"
+        return 202, "relayed"
+
+
+class WebhookApp:
+    """A bare ASGI app: one small request per webhook, bodies capped before they are read."""
+
+    def __init__(self) -> None:
+        self.receiver = _Receiver()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] != "http":
+            return
+        # Mounted at /vimmerse: the path below the mount point (Starlette keeps the full path and
+        # sets root_path to the mount point, including any base path of the api-server).
+        path, root = scope["path"], scope.get("root_path", "")
+        path = "/vimmerse" + (path[len(root) :] if root and path.startswith(root) else path)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit():
+            status, text = 411, "send Content-Length"
+        elif int(length) > MAX_BODY_BYTES:
+            status, text = 413, f"the body is over {MAX_BODY_BYTES} bytes"
+        else:
+            body = b""
+            more = True
+            while more and len(body) <= MAX_BODY_BYTES:
+                message = await receive()
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            status, text = await self.receiver.handle(scope["method"], path.split("?", 1)[0], body[:MAX_BODY_BYTES])
+        data = text.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(data)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": data})
+
+
+class VimmerseWebhookPlugin(AirflowPlugin):
+    """Mounts the webhook receiver at ``/vimmerse`` in the api-server."""
+
+    name = "vimmerse_webhooks"
+    fastapi_apps = [{"app": WebhookApp(), "url_prefix": "/vimmerse", "name": "Vimmerse webhooks"}]
