@@ -35,6 +35,8 @@ __all__ = ["VimmerseWebhookPlugin"]
 
 #: Seconds a connection's key is reused before it is looked up again (a rotated key takes this long).
 KEY_CACHE_SECONDS = 60.0
+#: Writes of one webhook before the sender is told to retry (a busy database is often free again at once).
+WRITE_ATTEMPTS = 3
 #: How often the count of webhooks nothing could take is logged.
 UNKNOWN_REPORT_SECONDS = 60.0
 
@@ -114,12 +116,17 @@ class _Receiver:
         if not await asyncio.to_thread(self.accepts, wait_id, secret):
             self.unknown()
             return 404, "no such wait"
-        try:
-            await asyncio.to_thread(self.writer.record, wait_id, payload)
-        except Exception as err:
-            log.warning("Could not relay a Vimmerse webhook for wait %s...: %s", wait_id[:8], err)
-            return 503, "could not store the webhook; retry later"
-        return 202, "relayed"
+        error: Exception | None = None
+        for attempt in range(WRITE_ATTEMPTS):
+            if attempt:  # a locked or briefly unreachable database is often free again at once
+                await asyncio.sleep(0.2 * attempt)
+            try:
+                await asyncio.to_thread(self.writer.record, wait_id, payload)
+                return 202, "relayed"
+            except Exception as err:
+                error = err
+        log.warning("Could not relay a Vimmerse webhook for wait %s...: %s", wait_id[:8], error)
+        return 503, "could not store the webhook; retry later"
 
 
 class WebhookApp:

@@ -37,6 +37,10 @@ BURST_WINDOW = 0.1
 #: At most one confirming GET per wait this often, however many webhooks arrive.
 MIN_CONFIRM_SPACING = 1.0
 
+#: Confirming GETs in flight at once per triggerer: a burst of webhooks is confirmed in waves, so
+#: the event loop never runs a thousand requests' callbacks in one turn.
+CONFIRMATIONS_AT_ONCE = 50
+
 #: ``GET`` here answers 200 while the listener is up (for a load balancer's health check).
 HEALTH_PATH = PATH_PREFIX + "/health"
 #: How often the count of webhooks for unknown or finished waits is logged.
@@ -185,6 +189,18 @@ def _the_lock() -> asyncio.Lock:
     if lock is None:
         lock = _locks[loop] = asyncio.Lock()
     return lock
+
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def confirmation_slot() -> asyncio.Semaphore:
+    """The running event loop's limit on confirming GETs (:data:`CONFIRMATIONS_AT_ONCE`)."""
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        slots = _slots[loop] = asyncio.Semaphore(CONFIRMATIONS_AT_ONCE)
+    return slots
 
 
 @asynccontextmanager

@@ -83,7 +83,6 @@ class RelayReader:
 
     async def run(self) -> None:
         while True:
-            await asyncio.sleep(READ_INTERVAL)
             try:
                 await self.read_once()
             except Exception as err:  # the fallback poll still ends every wait
@@ -94,6 +93,7 @@ class RelayReader:
                     log.warning(
                         "Reading relayed Vimmerse webhooks failed (%s); waits rely on their fallback poll.", err
                     )
+            await asyncio.sleep(READ_INTERVAL)
 
 
 _readers: dict[asyncio.AbstractEventLoop, tuple[RelayReader, asyncio.Task[None], int]] = {}

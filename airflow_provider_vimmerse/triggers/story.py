@@ -11,7 +11,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
@@ -37,7 +37,7 @@ from airflow_provider_vimmerse.exceptions import (
 )
 from airflow_provider_vimmerse.hooks._transport import DEFAULT_CONN_ID
 from airflow_provider_vimmerse.models import VimmerseStory
-from airflow_provider_vimmerse.triggers._listener import WebhookSignal, listening
+from airflow_provider_vimmerse.triggers._listener import WebhookSignal, confirmation_slot, listening
 from airflow_provider_vimmerse.triggers._relay import relaying
 
 if TYPE_CHECKING:
@@ -209,7 +209,8 @@ class VimmerseStoryTrigger(BaseTrigger):
                 while True:
                     result: VimmerseStory | Exception
                     try:
-                        result = await hook.get_story(self.story_id)
+                        async with confirmation_slot() if woken else nullcontext():
+                            result = await hook.get_story(self.story_id)
                     except POLL_ERRORS as err:
                         incr("poll_errors")
                         self.log.warning(

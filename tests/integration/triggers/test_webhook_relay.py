@@ -7,6 +7,8 @@ sandbox delivering each webhook once to the api-server.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from datetime import datetime
 
@@ -38,16 +40,19 @@ def _log_time(line: str) -> float:
 
 
 def test_the_api_server_receives_webhooks_and_any_triggerer_wakes_its_wait(tmp_path, monkeypatch):
+    # Stories of ~20 s, so that every wait is registered before its story finishes.
     with SandboxProcess(
-        # Stories of ~20 s: a triggerer's first metadata read (which starts its in-process API) is done by then.
-        tmp_path / "sandbox",
-        api_key=API_KEY,
-        speed=4,
-        extra_args=["--allow-private-fetch"],
+        tmp_path / "sandbox", api_key=API_KEY, speed=4, extra_args=["--allow-private-fetch"]
     ) as sandbox:
-        set_connection(monkeypatch, sandbox.url)  # for the api-server (it checks secrets) and this test
         fallback = {"AIRFLOW__VIMMERSE__WEBHOOK_FALLBACK_POLL_INTERVAL": "300"}
         with executor_airflow(tmp_path / "airflow", fallback) as env:
+            # In the metadata database, as in production: the api-server, the workers and the
+            # triggerers all read it there (a triggerer's first read also starts its in-process API).
+            port = sandbox.url.rsplit(":", 1)[1]
+            add = ["connections", "add", "vimmerse_default", "--conn-type", "vimmerse", "--conn-host", sandbox.url]
+            add += ["--conn-port", port, "--conn-password", API_KEY]
+            subprocess.run([sys.executable, "-m", "airflow", *add], env=env, check=True, capture_output=True)
+            set_connection(monkeypatch, sandbox.url)  # this test's own reads
             _relayed(tmp_path / "airflow", env, sandbox)
 
 
