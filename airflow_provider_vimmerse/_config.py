@@ -48,9 +48,9 @@ OPTIONS = {
     },
     "webhook_relay": {
         "description": "Relay webhooks through the metadata database (Airflow Variables), so that one received "
-        "by any receiver (the api-server's /vimmerse/webhook route, or a triggerer's listener) wakes its wait "
-        "within about a second whichever triggerer runs it. Each triggerer holding webhook waits reads one "
-        "Variable per receiver per second, however many waits it holds. False: a webhook wakes only a wait on "
+        "by the api-server's /vimmerse/webhook route wakes its wait "
+        "within about a second whichever triggerer runs it. Each triggerer holding webhook waits reads each "
+        "receiver's Variable every 0.5 s, however many waits it holds. False: a webhook wakes only a wait on "
         "the triggerer whose listener received it.",
         "version_added": "0.2.0",
         "type": "boolean",

@@ -1,13 +1,13 @@
 """
-Webhooks relayed through the metadata database, so that any receiver wakes a wait whichever
-triggerer runs it.
+Webhooks relayed through the metadata database, so that one received by the api-server wakes its
+wait whichever triggerer runs it.
 
-A receiver (the api-server's route, or a triggerer's listener for a wait it does not hold) checks
-a webhook's secret with the key of the connection its wait id names, then appends
-``[seq, at, wait_id, payload]`` to its own Variable, ``vimmerse_webhook_relay.<receiver>``; one
-writer per Variable, so no update is lost. Receivers list themselves in the directory Variable
-``vimmerse_webhook_relay``. Each triggerer holding webhook waits runs one reader that reads the
-directory now and then and every receiver's Variable once a second, and wakes the waits it holds.
+A receiver (each api-server process; triggerer listeners do not relay) checks a webhook's secret
+with the key of the connection its wait id names, then appends ``[seq, at, wait_id, payload]`` to
+its own Variable, ``vimmerse_webhook_relay.<receiver>``; one writer per Variable, so no update is
+lost. Receivers list themselves in the directory Variable ``vimmerse_webhook_relay``. Each
+triggerer holding webhook waits runs one reader that reads the directory every 2 s and every
+receiver's Variable every 0.5 s, and wakes the waits it holds.
 Only checked webhooks are written, and no secret is: a Variable opens nothing.
 """
 
@@ -69,14 +69,17 @@ def entries_after(log: dict[str, Any], seq: int, since: float) -> list[tuple[int
     ]
 
 
+def _live(directory: dict[str, Any], now: float) -> dict[str, float]:
+    return {k: v for k, v in directory.items() if isinstance(v, (int, float)) and v >= now - RECEIVER_TTL_SECONDS}
+
+
 def with_receiver(directory: dict[str, Any], name: str, now: float) -> dict[str, Any]:
     """The directory with ``name`` seen now, and receivers unseen for a day dropped."""
-    kept = {k: v for k, v in directory.items() if isinstance(v, (int, float)) and v >= now - RECEIVER_TTL_SECONDS}
-    return {**kept, name: now}
+    return {**_live(directory, now), name: now}
 
 
 def active_receivers(directory: dict[str, Any], now: float) -> list[str]:
-    return sorted(k for k, v in directory.items() if isinstance(v, (int, float)) and v >= now - RECEIVER_TTL_SECONDS)
+    return sorted(_live(directory, now))
 
 
 def now() -> float:
@@ -136,11 +139,6 @@ class RelayWriter:
                 log = append(log, pending_wait, pending_payload, moment)
             try:
                 self._set(receiver_key(self.name), json.dumps(log))
-                if moment - self._listed_at >= self.DIRECTORY_REFRESH:
-                    self._set(
-                        DIRECTORY_KEY, json.dumps(with_receiver(load(self._get(DIRECTORY_KEY)), self.name, moment))
-                    )
-                    self._listed_at = moment
             except Exception:
                 with self._pending_lock:  # kept for the next writer; this caller answers "retry later"
                     self._pending[:0] = batch

@@ -132,7 +132,7 @@ class VimmerseStoryTrigger(BaseTrigger):
     async def _webhook(self, hook: VimmerseAsyncHook) -> AsyncIterator[WebhookSignal | None]:
         """
         This wait's webhook signal, or None when it polls. A webhook reaches it through this
-        triggerer's listener (``webhook_bind``) or, from any receiver, through the relay
+        triggerer's listener (``webhook_bind``) or, from the api-server's receiver, through the relay
         (``webhook_relay``, on by default).
         """
         if not self.webhook_wait_id:
