@@ -13,11 +13,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 
 PATH_PREFIX = "/vimmerse/webhook"
+#: ``GET`` here answers 200 while a receiver is up (for a load balancer's health check).
+HEALTH_PATH = PATH_PREFIX + "/health"
+#: How often a receiver logs the count of webhooks it refused as naming no wait it knows.
+UNKNOWN_REPORT_SECONDS = 60.0
 #: The service's payload is three short fields; anything much larger is not from it.
 MAX_BODY_BYTES = 4096
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -116,3 +122,59 @@ def parse_payload(body: bytes) -> dict[str, str]:
         raise WebhookPayloadError("status must be a short string")
     customer = data.get("customer_id")
     return {"batch_id": story_id, "status": status, "customer_id": "" if customer is None else str(customer)[:128]}
+
+
+class WebhookRefused(Exception):
+    """A request a webhook receiver answers without looking further: ``status`` and ``text``."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status, self.text = status, text
+
+
+def webhook_target(method: str, path: str) -> tuple[str, str] | None:
+    """
+    The ``(wait id, secret)`` a webhook request names, by the rules every receiver shares; None for
+    a health check (answer 200).
+
+    :raises WebhookRefused: 404 for any other path, 405 for a wrong method.
+    """
+    if path == HEALTH_PATH:
+        if method in ("GET", "HEAD"):
+            return None
+        raise WebhookRefused(405, "GET only")
+    wait_id, _, secret = path.removeprefix(PATH_PREFIX + "/").partition("/")
+    if not path.startswith(PATH_PREFIX + "/") or not wait_id or not secret or "/" in secret:
+        raise WebhookRefused(404, "not found")
+    if method != "POST":
+        raise WebhookRefused(405, "POST only")
+    return wait_id, secret
+
+
+class UnknownWebhooks:
+    """
+    Counts webhooks refused as naming no known wait, in the ``vimmerse.webhook.unknown`` metric and
+    in one log line per :data:`UNKNOWN_REPORT_SECONDS` (a flood must not flood the log).
+
+    :param what: how the log line names them.
+    """
+
+    def __init__(self, logger: logging.Logger, what: str) -> None:
+        self._log, self._what = logger, what
+        self._count = 0
+        self._since = time.monotonic()
+
+    def add(self) -> None:
+        from airflow_provider_vimmerse._metrics import incr
+
+        incr("webhook.unknown")
+        self._count += 1
+        self.report()
+
+    def report(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._count and (force or now - self._since >= UNKNOWN_REPORT_SECONDS):
+            self._log.warning(
+                "%d webhook(s) %s answered 404 in the last %.0f s.", self._count, self._what, now - self._since
+            )
+            self._count, self._since = 0, now

@@ -24,11 +24,13 @@ from airflow.providers.common.compat.sdk import AirflowPlugin
 from airflow_provider_vimmerse._metrics import incr
 from airflow_provider_vimmerse._webhooks import (
     MAX_BODY_BYTES,
-    PATH_PREFIX,
+    UnknownWebhooks,
     WebhookPayloadError,
+    WebhookRefused,
     WebhookToken,
     conn_id_of,
     parse_payload,
+    webhook_target,
 )
 
 __all__ = ["VimmerseWebhookPlugin"]
@@ -37,8 +39,6 @@ __all__ = ["VimmerseWebhookPlugin"]
 KEY_CACHE_SECONDS = 60.0
 #: Writes of one webhook before the sender is told to retry (a busy database is often free again at once).
 WRITE_ATTEMPTS = 3
-#: How often the count of webhooks nothing could take is logged.
-UNKNOWN_REPORT_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,7 @@ class _Receiver:
     def __init__(self) -> None:
         self._keys: dict[str, tuple[str | None, float]] = {}
         self._writer: Any = None
-        self._unknown = 0
-        self._unknown_since = time.monotonic()
+        self._unknown = UnknownWebhooks(log, "naming no wait this api-server can check")
 
     def _key(self, conn_id: str) -> str | None:
         key, at = self._keys.get(conn_id, (None, float("-inf")))
@@ -83,39 +82,27 @@ class _Receiver:
             self._writer = RelayWriter(lambda k: Variable.get(k, default_var=None), Variable.set)
         return self._writer
 
-    def unknown(self) -> None:
-        incr("webhook.unknown")
-        self._unknown += 1
-        now = time.monotonic()
-        if now - self._unknown_since >= UNKNOWN_REPORT_SECONDS:
-            log.warning(
-                "%d Vimmerse webhook(s) named no wait this api-server can check in the last %.0f s (answered 404).",
-                self._unknown,
-                now - self._unknown_since,
-            )
-            self._unknown, self._unknown_since = 0, now
-
     async def handle(self, method: str, path: str, body: bytes) -> tuple[int, str]:
         try:
             await asyncio.to_thread(self.writer.list_self)
         except Exception as err:  # a database outage: webhooks answer 503 below, the health check says so
             log.warning("Could not list this Vimmerse webhook receiver: %s", err)
             return 503, "the metadata database is not writable"
-        if path == PATH_PREFIX + "/health":
-            return (200, "ok") if method in ("GET", "HEAD") else (405, "GET only")
-        wait_id, _, secret = path.removeprefix(PATH_PREFIX + "/").partition("/")
-        if not path.startswith(PATH_PREFIX + "/") or not wait_id or not secret or "/" in secret:
-            return 404, "not found"
-        if method != "POST":
-            return 405, "POST only"
+        try:
+            target = webhook_target(method, path)
+        except WebhookRefused as refused:
+            return refused.status, refused.text
+        if target is None:
+            return 200, "ok"
+        wait_id, secret = target
         try:
             payload = parse_payload(body)
         except WebhookPayloadError as err:
             return 400, str(err)
-        incr("webhook.received")
         if not await asyncio.to_thread(self.accepts, wait_id, secret):
-            self.unknown()
+            self._unknown.add()
             return 404, "no such wait"
+        incr("webhook.received")  # as the listeners count it: a webhook whose secret checked
         error: Exception | None = None
         for attempt in range(WRITE_ATTEMPTS):
             if attempt:  # a locked or briefly unreachable database is often free again at once

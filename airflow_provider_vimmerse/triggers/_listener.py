@@ -25,10 +25,12 @@ from urllib.parse import unquote
 from airflow_provider_vimmerse._metrics import incr
 from airflow_provider_vimmerse._webhooks import (
     MAX_BODY_BYTES,
-    PATH_PREFIX,
+    UnknownWebhooks,
     WebhookPayloadError,
+    WebhookRefused,
     WebhookToken,
     parse_payload,
+    webhook_target,
 )
 from airflow_provider_vimmerse.triggers._http_server import Request, SmallHttpServer
 
@@ -40,11 +42,6 @@ MIN_CONFIRM_SPACING = 1.0
 #: Confirming GETs in flight at once per triggerer: a burst of webhooks is confirmed in waves, so
 #: the event loop never runs a thousand requests' callbacks in one turn.
 CONFIRMATIONS_AT_ONCE = 50
-
-#: ``GET`` here answers 200 while the listener is up (for a load balancer's health check).
-HEALTH_PATH = PATH_PREFIX + "/health"
-#: How often the count of webhooks for unknown or finished waits is logged.
-UNKNOWN_REPORT_SECONDS = 60.0
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +107,7 @@ class WebhookListener:
         self.host, self.port = host, port
         self._routes: dict[str, list[_Route]] = {}
         self._server = SmallHttpServer(host, port, self._handle, max_body=MAX_BODY_BYTES)
-        self._unknown = 0
-        self._unknown_since = time.monotonic()
+        self._unknown = UnknownWebhooks(log, "for unknown or finished waits")
 
     async def start(self) -> None:
         await self._server.start()
@@ -119,7 +115,7 @@ class WebhookListener:
 
     async def stop(self) -> None:
         await self._server.stop()
-        self._report_unknown(force=True)
+        self._unknown.report(force=True)
         log.info("Vimmerse webhook listener on %s:%d stopped", self.host, self.port)
 
     def register(self, token: WebhookToken, callback: Callable[[dict[str, str]], None]) -> _Route:
@@ -140,21 +136,19 @@ class WebhookListener:
             self._routes.pop(token.wait_id, None)
 
     async def _handle(self, request: Request) -> tuple[int, str]:
-        if request.path == HEALTH_PATH:
-            return (200, "ok") if request.method in ("GET", "HEAD") else (405, "GET only")
-        wait_id, _, secret = request.path.removeprefix(PATH_PREFIX + "/").partition("/")
-        if not request.path.startswith(PATH_PREFIX + "/") or not secret or "/" in secret:
-            return 404, "not found"
-        if request.method != "POST":
-            return 405, "POST only"
+        try:
+            target = webhook_target(request.method, request.path)
+        except WebhookRefused as refused:
+            return refused.status, refused.text
+        if target is None:
+            return 200, "ok"
+        wait_id, secret = target
         given = unquote(secret).encode()
         # compare_digest runs in constant time for the secret; an unknown id costs the same work.
         # One wait id may carry several secrets (two connections' event streams of the same name).
         routes = [r for r in self._routes.get(wait_id) or [_UNKNOWN] if hmac.compare_digest(r.secret, given)]
         if not routes or routes[0] is _UNKNOWN:
-            incr("webhook.unknown")
-            self._unknown += 1
-            self._report_unknown()
+            self._unknown.add()
             return 404, "no such wait"
         try:
             payload = parse_payload(request.body)
@@ -165,17 +159,6 @@ class WebhookListener:
         for route in routes:
             route.callback(payload)
         return 204, ""
-
-    def _report_unknown(self, force: bool = False) -> None:
-        """One line per interval for webhooks to unknown or finished waits (a flood must not flood the log)."""
-        now = time.monotonic()
-        if self._unknown and (force or now - self._unknown_since >= UNKNOWN_REPORT_SECONDS):
-            log.warning(
-                "%d webhook(s) for unknown or finished waits answered 404 in the last %.0f s.",
-                self._unknown,
-                now - self._unknown_since,
-            )
-            self._unknown, self._unknown_since = 0, now
 
 
 _listeners: dict[tuple[str, int], tuple[WebhookListener, int]] = {}
