@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # tests that start whole Airflow deployments share one worker (xdist_group).
 XDIST ?= -n 3 --dist loadgroup
 
-.PHONY: install test test-unit test-sandbox test-lowest lint docs demo bench dist clean stubs constraints
+.PHONY: install test test-unit test-sandbox test-production test-lowest lint docs demo bench dist clean stubs constraints
 DEMO_DIR := $(CURDIR)/.demo
 # The sandbox is its own distribution: installed from ./sandbox like a user's CI would, and
 # reinstalled when its sources change.
@@ -24,17 +24,27 @@ $(VENV)/.installed: pyproject.toml Makefile constraints/airflow-$(AIRFLOW_VERSIO
 	@echo "Installing Airflow $(AIRFLOW_VERSION), the provider and the sandbox into $(VENV) (log: $(VENV)/install.log)..."
 	@$(PYTHON) -m venv $(VENV)
 	@{ $(PIP_INSTALL) --upgrade pip && \
-	   $(PIP_INSTALL) -c constraints/airflow-$(AIRFLOW_VERSION).txt "apache-airflow==$(AIRFLOW_VERSION)" ./sandbox \
+	   $(PIP_INSTALL) -c constraints/airflow-$(AIRFLOW_VERSION).txt "apache-airflow[celery,postgres]==$(AIRFLOW_VERSION)" ./sandbox \
 	       -e ".[test,docs,lint,openlineage]"; } \
 	    > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; echo "Install failed; log: $(VENV)/install.log"; exit 1; }
 	@touch $@
 
 install: $(VENV)/.installed
 
-# Everything: the provider's unit and integration tiers, then the sandbox's own tests.
+# Everything: the provider's unit and integration tiers, the production-shaped tier, then the
+# sandbox's own tests.
 test: install
 	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-production
 	$(MAKE) --no-print-directory test-sandbox
+
+# The production-shaped tier (tests/production): CeleryExecutor with one worker, PostgreSQL and Redis
+# (from Debian's packages, installed when missing), api-server, scheduler, dag-processor and two
+# triggerers; the example DAGs run through the scheduler. Installing the servers needs root (as CI
+# runs) or them already installed.
+test-production: install
+	@sh tests/production/install-services.sh
+	$(PY) -m pytest tests/production -p no:xdist -v -s $(PYTEST_ARGS)
 
 # The fast tier: pure logic, no subprocess, no sandbox.
 test-unit: install
