@@ -6,7 +6,10 @@ import time
 
 import pytest
 import requests
-from sandbox_helpers import HEADERS, FileHost, Reply, add_fault, post, post_json, stats, wait
+from sandbox_helpers import API_KEY, HEADERS, TEST_SPEED, FileHost, Reply, add_fault, post, post_json, stats, wait
+
+from vimmerse_sandbox.pipeline import SandboxConfig
+from vimmerse_sandbox.server import SandboxServer
 
 MISSING = "00000000-0000-4000-8000-000000000000"
 
@@ -131,3 +134,21 @@ def test_a_handled_create_can_still_be_answered_with_an_error(sandbox, status):
     response = post_json(sandbox, "/story/idea-2-video", {"idea": "Billed anyway", "scene_count": 1})
     assert response.status_code == status
     assert stats(sandbox)["stories_created"] == 1  # the story exists and was charged
+
+
+def test_webhook_retries_zero_delivers_each_webhook_once(tmp_path):
+    config = SandboxConfig(data_dir=tmp_path / "once", api_key=API_KEY, speed=TEST_SPEED, webhook_retries=0)
+    with SandboxServer(config) as server, FileHost() as target:
+        add_fault(server, kind="webhook_error", count=1)
+        target.default = Reply(body={})
+        created = post_json(
+            server, "/story/idea-2-video", {"idea": "Once", "scene_count": 1, "webhook_url": f"{target.url}/cb"}
+        )
+        wait(server, created.json()["data"]["id"])
+        deadline = time.monotonic() + 3
+        while stats(server).get("webhooks_failed", 0) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # a retry would come within 2**0 / speed seconds
+        assert target.requests == []
+        counters = stats(server)
+    assert counters["webhooks_failed"] == 1 and counters.get("webhooks_delivered", 0) == 0

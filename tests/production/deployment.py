@@ -32,14 +32,21 @@ class CeleryDeployment:
     :param broker_url: the Celery broker's URL.
     :param dags_folder: the folder the dag-processor parses.
     :param extra_env: more settings for every process.
+    :param api_port: the api-server's port (default: a free one).
     """
 
     def __init__(
-        self, home: Path, database_url: str, broker_url: str, dags_folder: Path, extra_env: dict[str, str]
+        self,
+        home: Path,
+        database_url: str,
+        broker_url: str,
+        dags_folder: Path,
+        extra_env: dict[str, str],
+        api_port: int | None = None,
     ) -> None:
         self.home = home
         self.database_url = database_url
-        port = free_port()
+        port = api_port or free_port()
         self.base_url = f"http://127.0.0.1:{port}"
         self._api_port = port
         self.env = {
@@ -60,6 +67,8 @@ class CeleryDeployment:
             # A killed worker's task is found within seconds, not the default five minutes.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "15",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
+            # A killed triggerer's waits move to the other one after 15 s instead of 30.
+            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "15",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             **extra_env,
         }
@@ -116,6 +125,10 @@ class CeleryDeployment:
     def kill_worker(self) -> None:
         """SIGKILL the Celery worker and every process under it (its pool and the tasks running there)."""
         kill_tree(self.processes.pop("worker"))
+
+    def kill_triggerer(self, name: str) -> None:
+        """SIGKILL one triggerer (``triggerer-1`` or ``triggerer-2``) and everything under it."""
+        kill_tree(self.processes.pop(name))
 
     def stop(self) -> None:
         """Stop every process this deployment started, by PID (its process group)."""
@@ -181,6 +194,17 @@ class CeleryDeployment:
             if finished or time.monotonic() > deadline:
                 return runs
             time.sleep(2)
+
+    def failures(self, runs: dict[str, list[dict[str, Any]]]) -> str:
+        """The runs among ``runs`` that did not succeed, with their tasks' states (empty: none)."""
+        lines = []
+        for dag_id, found in runs.items():
+            for run in found:
+                if run["state"] != "success":
+                    tasks = self.task_instances(dag_id, run["dag_run_id"])
+                    states = {task["task_id"]: task["state"] for task in tasks}
+                    lines.append(f"{dag_id} {run['dag_run_id']} {run['state']}: {states}")
+        return "\n".join(lines)
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         answer = self.session.get(f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", timeout=30)

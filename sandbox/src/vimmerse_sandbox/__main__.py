@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
         help="let caller URLs (images, music, pages, webhooks) reach private and link-local addresses",
     )
     parser.add_argument(
+        "--webhook-retries",
+        type=int,
+        default=3,
+        metavar="N",
+        help="tries a failed webhook delivery N more times, backing off (default 3; 0: each webhook once)",
+    )
+    parser.add_argument(
         "--allow-default-key",
         action="store_true",
         help="serve on a non-loopback interface although --api-key is the well-known default",
@@ -110,6 +117,7 @@ def _serve(args: argparse.Namespace, data_dir: Path) -> None:
         allow_private_fetch=args.allow_private_fetch,
         api_versions=args.api_versions,
         statistics_include_today=args.statistics_include_today,
+        webhook_retries=args.webhook_retries,
     )
     server = SandboxServer(config, host=args.host, port=args.port, faults=[json.loads(f) for f in args.fault])
     if args.url_file:

@@ -88,6 +88,8 @@ class SandboxConfig:
     :param allow_private_fetch: let caller URLs (assets, pages, webhooks) reach private and link-local addresses.
     :param api_versions: the Story API versions served: ``v2`` (``/v2/story/...``) and/or ``legacy`` (``/story/...``).
     :param statistics_include_today: ``/customer-statistics`` shows today too (the service waits for the day to end).
+    :param webhook_retries: how many times a failed webhook delivery is tried again (the service's policy is
+        not documented); 0 delivers each webhook once.
     """
 
     data_dir: Path
@@ -101,6 +103,7 @@ class SandboxConfig:
     allow_private_fetch: bool = False
     api_versions: tuple[str, ...] = API_VERSIONS
     statistics_include_today: bool = False
+    webhook_retries: int = 3
 
 
 class Stats:
@@ -226,12 +229,12 @@ class Pipeline:
             threading.Thread(target=self._notify, args=(story,), daemon=True).start()
 
     def _notify(self, story: dict[str, Any]) -> None:
-        """POST the webhook, with a 10 s timeout and a few retries."""
+        """POST the webhook, with a 10 s timeout and ``webhook_retries`` retries after the first attempt."""
         payload = {"customer_id": self.config.customer_id, "batch_id": story["id"], "status": story["status"]}
         ready_at = story.get("_video_ready_at")
         if ready_at:
             self._stop.wait(max(0.0, ready_at - datetime.now(timezone.utc).timestamp()))
-        for attempt in range(4):
+        for attempt in range(1 + self.config.webhook_retries):
             try:
                 if self.faults.take(("webhook_error",), "WEBHOOK"):
                     raise requests.ConnectionError("injected webhook failure")
@@ -243,7 +246,7 @@ class Pipeline:
                 return
             except requests.RequestException:
                 self.stats.event("webhooks_failed")
-                if self._stop.wait(max(0.05, 2**attempt / self.config.speed)):
+                if attempt == self.config.webhook_retries or self._stop.wait(max(0.05, 2**attempt / self.config.speed)):
                     return
                 continue
             self.stats.event("webhooks_delivered")
