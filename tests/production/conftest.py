@@ -32,7 +32,8 @@ RUNNABLE = [
     "vimmerse_url_to_video",
     "vimmerse_images_to_video",
 ]
-WAITS = 20
+WAITS = 20  #: the webhook drill's deferred stories
+FAILOVER_WAITS = 10  #: deferred while a triggerer is killed
 DAGS = {
     "production_worker_crash": """
         with DAG("production_worker_crash", schedule=None, start_date=START,
@@ -45,6 +46,13 @@ DAGS = {
         with DAG("production_webhooks", schedule=None, start_date=START, max_active_tasks={WAITS}):
             for n in range({WAITS}):
                 VimmerseIdeaToVideoOperator(task_id=f"video_{{n:02d}}", idea=f"A heron waits by the river {{n}}",
+                                            scene_count=1, deferrable=True, poll_interval=300,
+                                            vimmerse_conn_id="vimmerse_hooks")
+    """,
+    "production_failover": f"""
+        with DAG("production_failover", schedule=None, start_date=START, max_active_tasks={FAILOVER_WAITS}):
+            for n in range({FAILOVER_WAITS}):
+                VimmerseIdeaToVideoOperator(task_id=f"video_{{n:02d}}", idea=f"A lark sings at dawn {{n}}",
                                             scene_count=1, deferrable=True, poll_interval=300,
                                             vimmerse_conn_id="vimmerse_hooks")
     """,

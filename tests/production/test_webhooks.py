@@ -15,7 +15,7 @@ import requests
 
 from tests.conftest import API_KEY
 from tests.integration.airflow_processes import wait_for
-from tests.production.conftest import WAITS, World
+from tests.production.conftest import FAILOVER_WAITS, WAITS, World
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -29,35 +29,35 @@ def _finished_at(world: World, story_id: str) -> float:
     return datetime.fromisoformat(answer.json()["updated_at"]).timestamp()
 
 
-def _endings(world: World, run_id: str) -> dict[str, tuple[list[str], list[list[str]]]]:
+def _endings(world: World, dag_id: str, run_id: str, count: int) -> dict[str, tuple[list[str], list[list[str]]]]:
     """Per task: the lines of the trigger log whose wait ended it, and every trigger log of the task."""
-    tasks = world.deployment.home / "logs" / "dag_id=production_webhooks" / f"run_id={run_id}"
+    tasks = world.deployment.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
     found = {}
     for task in sorted(tasks.glob("task_id=*")):
         logs = [log.read_text().splitlines() for log in sorted(task.glob("*.trigger.*.log"))]
         (ending,) = [lines for lines in logs if any("success 100%" in line for line in lines)]
         found[task.name.removeprefix("task_id=")] = (ending, logs)
-    assert len(found) == WAITS, sorted(found)
+    assert len(found) == count, sorted(found)
     return found
 
 
-def _run(world: World, *, while_deferred=None) -> str:
+def _run(world: World, dag_id: str, count: int, *, while_deferred=None) -> str:
     deployment = world.deployment
     created = world.hooks.stats()["stories_created"]
-    run_id = deployment.trigger("production_webhooks", {})
+    run_id = deployment.trigger(dag_id, {})
     if while_deferred is not None:
 
         def all_deferred() -> bool:
-            tasks = deployment.task_instances("production_webhooks", run_id)
-            return [task["state"] for task in tasks] == ["deferred"] * WAITS
+            tasks = deployment.task_instances(dag_id, run_id)
+            return [task["state"] for task in tasks] == ["deferred"] * count
 
         assert wait_for(all_deferred, timeout=120, every=0.5)
         while_deferred()
-    runs = deployment.wait_for_runs(["production_webhooks"], timeout=400)
+    runs = deployment.wait_for_runs([dag_id], timeout=400)
     assert not deployment.failures(runs), deployment.failures(runs)
     stats = world.hooks.stats()
     # Every story created once; every webhook delivered at its one attempt.
-    assert stats["stories_created"] - created == WAITS
+    assert stats["stories_created"] - created == count
     assert not stats.get("webhooks_failed") and not stats.get("webhooks_refused"), stats
     return run_id
 
@@ -67,8 +67,8 @@ def _story(line: str) -> str:
 
 
 def test_twenty_deferred_stories_resume_within_two_seconds_by_relayed_webhooks(world):
-    run_id = _run(world)
-    for task_id, (ending, _) in _endings(world, run_id).items():
+    run_id = _run(world, "production_webhooks", WAITS)
+    for task_id, (ending, _) in _endings(world, "production_webhooks", run_id, WAITS).items():
         reads = [line for line in ending if '"event":"story ' in line]
         line = next(line for line in reads if "success 100%" in line)
         finished = _finished_at(world, _story(line))
@@ -78,10 +78,11 @@ def test_twenty_deferred_stories_resume_within_two_seconds_by_relayed_webhooks(w
     assert world.hooks.stats()["webhooks_delivered"] >= WAITS
 
 
-def test_a_triggerer_killed_while_waits_are_deferred_loses_no_story_and_none_waits_for_the_fallback(world):
-    run_id = _run(world, while_deferred=lambda: world.deployment.kill_triggerer("triggerer-1"))
+def test_a_triggerer_killed_while_ten_waits_are_deferred_loses_no_story_and_none_waits_for_the_fallback(world):
+    kill = lambda: world.deployment.kill_triggerer("triggerer-1")  # noqa: E731
+    run_id = _run(world, "production_failover", FAILOVER_WAITS, while_deferred=kill)
     moved = 0
-    for task_id, (ending, logs) in _endings(world, run_id).items():
+    for task_id, (ending, logs) in _endings(world, "production_failover", run_id, FAILOVER_WAITS).items():
         moved += len(logs) > 1
         line = next(line for line in ending if "success 100%" in line)
         finished = _finished_at(world, _story(line))
