@@ -1,11 +1,13 @@
 """
 Webhooks against polling: many deferred waits in one event loop (as in a triggerer), stories
-finishing at random times, measured in two modes in the same run: ``webhook`` (the listener,
-the service's webhook at each story's finish, a 10-minute fallback poll) and ``poll`` (every poll
-interval). Figures: delay from a story's finish to its trigger event, status GETs per story, and
-CPU per waiting trigger for three bands of story length: shorter than one poll interval, one to
-two, two to four (the quick run scales the interval down; the ratios depend on the story's length
-in poll intervals, not in seconds).
+finishing at random times, measured side by side in the same run: ``webhook`` (the triggerer's
+listener, the service's webhook at each story's finish, a 10-minute fallback poll), ``relay``
+(no listener: webhooks received by the api-server reach the waits through the relay reader, whose
+metadata reads are answered in memory and counted) and ``poll`` (every poll interval). Figures:
+delay from a story's finish to its trigger event, status GETs per story, and CPU per waiting
+trigger for three bands of story length: shorter than one poll interval, one to two, two to four
+(the quick run scales the interval down; the ratios depend on the story's length in poll
+intervals, not in seconds); the relay reader's metadata reads per second at 100 and 1,000 waits.
 
 Run as a module it measures one mode in its own process and prints JSON.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import socket
 import statistics
@@ -41,7 +44,7 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
     import airflow_provider_vimmerse.hooks.vimmerse_async  # noqa: F401
 
     url = json.loads(__import__("os").environ["AIRFLOW_CONN_VIMMERSE_DEFAULT"])["host"]
-    tokens = json.loads(Path(tokens_file).read_text()) if mode in ("webhook", "burst") else {}
+    tokens = json.loads(Path(tokens_file).read_text()) if mode != "poll" else {}
     delays: list[float] = []
 
     async def wait(index: int) -> str:
@@ -67,10 +70,13 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
             await asyncio.sleep(0.005)
             lags.append((time.time(), time.monotonic() - before - 0.005))
 
+    relayed = _RelayAnswers(tokens, start, low, high) if mode == "relay" else None
     watcher = asyncio.ensure_future(watch()) if mode == "burst" else None
+    began = time.monotonic()
     cpu = time.process_time()
     statuses = await asyncio.gather(*(wait(i) for i in range(count)))
-    cpu = time.process_time() - cpu
+    cpu = time.process_time() - cpu - (relayed.writer_cpu if relayed else 0.0)
+    elapsed = time.monotonic() - began
     if watcher is not None:
         watcher.cancel()
     gets = requests.get(url + "/stats", timeout=5).json()["count"]
@@ -81,9 +87,46 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
         "gets_per_story": gets / count,
         "cpu_per_trigger_ms": 1000 * cpu / count,
         "lost": sum(1 for s in statuses if s != "success"),
+        "metadata_reads_per_s": relayed.reads / elapsed if relayed else 0.0,
         # Around the burst: from a second before the first finish to five after the last.
         "max_loop_lag_s": max((lag for at, lag in lags if start + low - 1 <= at <= start + high + 5), default=0.0),
     }
+
+
+class _RelayAnswers:
+    """
+    Answers the relay reader's Variable reads in memory, as the api-server's receiver would have
+    written them (one receiver, each story's webhook at its finish). Counts the reads, and the CPU
+    spent writing the receiver's Variable (the api-server's work, not the triggerer's).
+    """
+
+    def __init__(self, tokens: dict[str, str], start: float, low: float, high: float) -> None:
+        from airflow.sdk.execution_time.secrets.execution_api import ExecutionAPISecretsBackend
+
+        from airflow_provider_vimmerse import _relay as relay
+
+        finishes = sorted((flip_time(story_id, start, low, high), story_id) for story_id in tokens)
+        directory = json.dumps({"bench-receiver": time.time()})
+        self.reads = 0
+        self.writer_cpu = 0.0
+        state = {"done": 0, "log": {}, "text": json.dumps({})}
+        answers = self
+
+        async def aget_variable(_backend: object, key: str) -> str | None:
+            answers.reads += 1
+            if key == relay.DIRECTORY_KEY:
+                return directory
+            done = bisect.bisect_right(finishes, (time.time(), "~"))
+            if done != state["done"]:
+                began = time.process_time()
+                for at, story_id in finishes[state["done"] : done]:
+                    payload = {"batch_id": story_id, "status": "success"}
+                    state["log"] = relay.append(state["log"], tokens[story_id], payload, at)
+                state["done"], state["text"] = done, json.dumps(state["log"])
+                answers.writer_cpu += time.process_time() - began
+            return state["text"]
+
+        ExecutionAPISecretsBackend.aget_variable = aget_variable  # type: ignore[method-assign]
 
 
 def _free_port() -> int:
@@ -106,11 +149,12 @@ def _measure_band(
         (folder / "tokens.json").write_text(json.dumps({s: t.wait_id for s, t in tokens.items()}))
         (folder / "urls.json").write_text(json.dumps({s: t.url(f"http://127.0.0.1:{port}") for s, t in tokens.items()}))
         start = time.time() + 5  # stories finish between start+low and start+high
-        with fake_api(
-            start=start, low=low, high=high, webhooks=folder / "urls.json" if mode != "poll" else None
-        ) as url:
+        listened = mode in ("webhook", "burst")
+        with fake_api(start=start, low=low, high=high, webhooks=folder / "urls.json" if listened else None) as url:
             env = env_with_connection(url, retry_limit=3)
-            env["AIRFLOW__VIMMERSE__WEBHOOK_BIND"] = f"127.0.0.1:{port}"
+            if listened:  # the listener alone: a triggerer that receives its own webhooks
+                env["AIRFLOW__VIMMERSE__WEBHOOK_BIND"] = f"127.0.0.1:{port}"
+            env["AIRFLOW__VIMMERSE__WEBHOOK_RELAY"] = str(mode == "relay")
             args = [mode, str(count), str(start), str(low), str(high), str(folder / "tokens.json"), str(interval)]
             results[mode] = run_json("benchmarks.bench_webhooks", *args, env=env)
         for file in folder.iterdir():
@@ -128,20 +172,22 @@ def measure(count: int, interval: float) -> list[Row]:
     runs = {band: _measure_band(count, *band, interval) for band in bands}
     rows = []
     for (low, high), results in runs.items():
-        push, poll = results["webhook"], results["poll"]
-        ratio = push["cpu_per_trigger_ms"] / poll["cpu_per_trigger_ms"]
+        poll = results["poll"]
         shorter = high <= interval
-        rows.append(
-            Row(
-                f"webhook: CPU per wait vs polling every {interval:g} s, stories {low:g}-{high:g} s",
-                f"{push['cpu_per_trigger_ms']:.2f} ms ({push['gets_per_story']:.2f} GETs)",
-                f"{poll['cpu_per_trigger_ms']:.2f} ms ({poll['gets_per_story']:.2f} GETs)",
-                ratio,
-                # Shorter than one interval, polling reads a story twice at most: stated, not a target.
-                "stated" if shorter else "<= 1.0x",
-                shorter or ratio <= 1.0,
+        for mode, label in (("webhook", "listener"), ("relay", "relayed")):
+            push = results[mode]
+            ratio = push["cpu_per_trigger_ms"] / poll["cpu_per_trigger_ms"]
+            rows.append(
+                Row(
+                    f"webhook ({label}): CPU per wait vs polling every {interval:g} s, stories {low:g}-{high:g} s",
+                    f"{push['cpu_per_trigger_ms']:.2f} ms ({push['gets_per_story']:.2f} GETs)",
+                    f"{poll['cpu_per_trigger_ms']:.2f} ms ({poll['gets_per_story']:.2f} GETs)",
+                    ratio,
+                    # Shorter than one interval, polling reads a story twice at most: stated, not a target.
+                    "stated" if shorter else "<= 1.0x",
+                    shorter or ratio <= 1.0,
+                )
             )
-        )
     push = {
         key: max(r["webhook"][key] for r in runs.values()) for key in ("max_delay_s", "p50_delay_s", "gets_per_story")
     }
@@ -149,7 +195,7 @@ def measure(count: int, interval: float) -> list[Row]:
     poll_max = max(r["poll"]["max_delay_s"] for r in runs.values())
     # Polling every 30 s, a 5-minute story costs its first look plus one GET per interval.
     poll_gets_5min = 1 + STORY_SECONDS / POLL_INTERVAL
-    lost = sum(r[mode]["lost"] for r in runs.values() for mode in ("webhook", "poll"))
+    lost = sum(r[mode]["lost"] for r in runs.values() for mode in ("webhook", "relay", "poll"))
     return [
         *rows,
         Row(
@@ -170,9 +216,28 @@ def measure(count: int, interval: float) -> list[Row]:
             "<= 2; >= 5x fewer",
             push["gets_per_story"] <= 2 and poll_gets_5min / push["gets_per_story"] >= 5,
         ),
-        Row("webhook: events lost", f"{lost} of {2 * count * len(bands)}", "-", 0.0, "0", lost == 0),
+        Row("webhook: events lost", f"{lost} of {3 * count * len(bands)}", "-", 0.0, "0", lost == 0),
+        _reads_row(interval),
         _burst_row(interval),
     ]
+
+
+def _reads_row(interval: float) -> Row:
+    """The relay reader's metadata reads per second in one triggerer, at 100 and at 1,000 waits."""
+    rates = {
+        count: _measure_band(count, interval, 2 * interval, interval, modes=("relay",))["relay"]
+        for count in (100, 1000)
+    }
+    few, many = rates[100]["metadata_reads_per_s"], rates[1000]["metadata_reads_per_s"]
+    lost = sum(rate["lost"] for rate in rates.values())
+    return Row(
+        "webhook relay: metadata reads per second per triggerer, 1,000 waits vs 100",
+        f"{many:.2f}/s ({lost} lost)",
+        f"{few:.2f}/s",
+        many / few,
+        "flat (<= 1.1x), <= 5/s",
+        many / few <= 1.1 and many <= 5 and lost == 0,
+    )
 
 
 #: Stories finishing within one second in the burst run, as issue #24 measured.
@@ -195,7 +260,7 @@ def _burst_row(interval: float) -> Row:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=("webhook", "poll", "burst"))
+    parser.add_argument("mode", choices=("webhook", "relay", "poll", "burst"))
     parser.add_argument("count", type=int)
     parser.add_argument("start", type=float)
     parser.add_argument("low", type=float)
