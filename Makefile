@@ -87,13 +87,13 @@ $(LOWEST_VENV)/.installed: pyproject.toml Makefile constraints/airflow-$(LOWEST_
 	touch $@
 
 # The lowest supported Airflow, so the declared range is true: the unit tier, and the integration
-# tests of each component against that Airflow's own machinery (hook and connection CLI, operators
+# tests of each component against that Airflow's own machinery (hook, operators
 # through dag.test, sensor, trigger, links, the examples loading, the UI's Test button, which each
 # version's api-server answers differently). The rest of the integration tier tests our code and the
 # sandbox, not Airflow, and runs on the newest only to keep CI short: `make test-lowest
 # LOWEST_TESTS=tests` runs all of it (it passes).
 LOWEST_TESTS ?= tests/unit tests/integration/hooks/test_vimmerse.py tests/integration/hooks/test_vimmerse_async.py \
-    tests/integration/hooks/test_connection_cli.py tests/integration/operators/test_story.py tests/integration/sensors \
+    tests/integration/operators/test_story.py tests/integration/sensors \
     tests/integration/triggers/test_story.py tests/integration/links \
     tests/integration/example_dags/test_example_dags.py::test_every_example_dag_loads_without_errors_or_warnings
 test-lowest: $(LOWEST_VENV)/.installed

@@ -136,7 +136,7 @@ def _free_port() -> int:
 
 
 def _measure_band(
-    count: int, low: float, high: float, interval: float, modes: tuple[str, ...] = ("webhook", "poll")
+    count: int, low: float, high: float, interval: float, modes: tuple[str, ...] = ("webhook", "relay", "poll")
 ) -> dict[str, dict]:
     """Each mode for stories finishing ``low``-``high`` seconds after the start, each in its own process."""
     from airflow_provider_vimmerse._webhooks import WebhookToken

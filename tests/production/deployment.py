@@ -64,6 +64,9 @@ class CeleryDeployment:
             "AIRFLOW__API_AUTH__JWT_SECRET": "vimmerse-production-tier-jwt-secret-0123",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
             "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+            # Only the runs a test triggers: unpausing a scheduled example would also start its latest
+            # scheduled run, work that proves nothing more here.
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             # A killed worker's task is found within seconds, not the default five minutes.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "15",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",

@@ -35,22 +35,28 @@ VimmerseHook().idea_to_video("x", aspect_ratio="16x9")
 """
 
 
-def _mypy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> list[str]:
+@pytest.fixture(scope="module")
+def mypy_cache(tmp_path_factory) -> Path:
+    """One cache for the module: the second check reuses what the first learnt of Airflow."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
+def _mypy(tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, source: str) -> list[str]:
     api = pytest.importorskip("mypy.api", reason="mypy comes with the lint extra")
     dag = tmp_path / "dag.py"
     dag.write_text(textwrap.dedent(source))
     monkeypatch.chdir(ROOT)  # the package as a user's checker finds it, with its stubs
-    out, _err, _status = api.run([str(dag), "--cache-dir", str(tmp_path / "cache"), "--no-error-summary"])
+    out, _err, _status = api.run([str(dag), "--cache-dir", str(cache), "--no-error-summary"])
     return [line.split(": ", 1)[1] for line in out.splitlines() if line.startswith(str(dag))]
 
 
-def test_mypy_accepts_a_correct_dag_and_sees_the_hooks_return_type(tmp_path, monkeypatch):
-    said = _mypy(tmp_path, monkeypatch, GOOD)
+def test_mypy_accepts_a_correct_dag_and_sees_the_hooks_return_type(tmp_path, mypy_cache, monkeypatch):
+    said = _mypy(tmp_path, mypy_cache, monkeypatch, GOOD)
     assert said == ['note: Revealed type is "airflow_provider_vimmerse.models.VimmerseStory"']
 
 
-def test_mypy_rejects_a_misspelled_argument_and_wrongly_typed_literals(tmp_path, monkeypatch):
-    said = "\n".join(_mypy(tmp_path, monkeypatch, BAD))
+def test_mypy_rejects_a_misspelled_argument_and_wrongly_typed_literals(tmp_path, mypy_cache, monkeypatch):
+    said = "\n".join(_mypy(tmp_path, mypy_cache, monkeypatch, BAD))
     assert 'Unexpected keyword argument "scen_count"' in said and 'did you mean "scene_count"' in said
     assert 'Argument "aspect_ratio" to "VimmerseIdeaToVideoOperator" has incompatible type "Literal[16]"' in said
     assert (
