@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, run_json
-from benchmarks.fake_api import flip_time
+from benchmarks.fake_api import flip_time, start_offset
 
 POLL_INTERVAL = 30.0  # the default
 FALLBACK = 600.0
@@ -33,7 +33,9 @@ FALLBACK = 600.0
 STORY_SECONDS = 300.0
 
 
-async def _run(mode: str, count: int, start: float, low: float, high: float, tokens_file: str, interval: float) -> dict:
+async def _run(
+    mode: str, count: int, start: float, low: float, high: float, tokens_file: str, interval: float, stagger: float
+) -> dict:
     import requests
 
     from airflow_provider_vimmerse import _config as config
@@ -49,6 +51,8 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
 
     async def wait(index: int) -> str:
         story_id = f"s{index}"
+        # Tasks defer at different moments in a triggerer: their polls do not run in step.
+        await asyncio.sleep(max(0.0, start + start_offset(story_id, stagger) - time.time()))
         trigger = VimmerseStoryTrigger(
             story_id,
             end_time=time.time() + high + 3 * interval,
@@ -57,7 +61,7 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
             fallback_poll_interval=FALLBACK,
         )
         async for event in trigger.run():
-            delays.append(time.time() - flip_time(story_id, start, low, high))
+            delays.append(time.time() - flip_time(story_id, start, low, high, stagger))
             return event.payload["status"]
         return "none"
 
@@ -70,7 +74,7 @@ async def _run(mode: str, count: int, start: float, low: float, high: float, tok
             await asyncio.sleep(0.005)
             lags.append((time.time(), time.monotonic() - before - 0.005))
 
-    relayed = _RelayAnswers(tokens, start, low, high) if mode == "relay" else None
+    relayed = _RelayAnswers(tokens, start, low, high, stagger) if mode == "relay" else None
     watcher = asyncio.ensure_future(watch()) if mode == "burst" else None
     began = time.monotonic()
     cpu = time.process_time()
@@ -100,12 +104,12 @@ class _RelayAnswers:
     spent writing the receiver's Variable (the api-server's work, not the triggerer's).
     """
 
-    def __init__(self, tokens: dict[str, str], start: float, low: float, high: float) -> None:
+    def __init__(self, tokens: dict[str, str], start: float, low: float, high: float, stagger: float) -> None:
         from airflow.sdk.execution_time.secrets.execution_api import ExecutionAPISecretsBackend
 
         from airflow_provider_vimmerse import _relay as relay
 
-        finishes = sorted((flip_time(story_id, start, low, high), story_id) for story_id in tokens)
+        finishes = sorted((flip_time(story_id, start, low, high, stagger), story_id) for story_id in tokens)
         directory = json.dumps({"bench-receiver": time.time()})
         self.reads = 0
         self.writer_cpu = 0.0
@@ -148,14 +152,17 @@ def _measure_band(
         folder = Path(tempfile.mkdtemp(prefix="vimmerse-bench-webhooks-"))
         (folder / "tokens.json").write_text(json.dumps({s: t.wait_id for s, t in tokens.items()}))
         (folder / "urls.json").write_text(json.dumps({s: t.url(f"http://127.0.0.1:{port}") for s, t in tokens.items()}))
-        start = time.time() + 5  # stories finish between start+low and start+high
+        start = time.time() + 5  # each wait begins up to one interval later; its story low-high s after that
+        stagger = 0.0 if mode == "burst" else interval
         listened = mode in ("webhook", "burst")
-        with fake_api(start=start, low=low, high=high, webhooks=folder / "urls.json" if listened else None) as url:
+        webhooks = folder / "urls.json" if listened else None
+        with fake_api(start=start, low=low, high=high, webhooks=webhooks, stagger=stagger) as url:
             env = env_with_connection(url, retry_limit=3)
             if listened:  # the listener alone: a triggerer that receives its own webhooks
                 env["AIRFLOW__VIMMERSE__WEBHOOK_BIND"] = f"127.0.0.1:{port}"
             env["AIRFLOW__VIMMERSE__WEBHOOK_RELAY"] = str(mode == "relay")
             args = [mode, str(count), str(start), str(low), str(high), str(folder / "tokens.json"), str(interval)]
+            args.append(str(stagger))
             results[mode] = run_json("benchmarks.bench_webhooks", *args, env=env)
         for file in folder.iterdir():
             file.unlink()
@@ -267,8 +274,9 @@ def main() -> None:
     parser.add_argument("high", type=float)
     parser.add_argument("tokens_file")
     parser.add_argument("interval", type=float)
+    parser.add_argument("stagger", type=float)
     args = parser.parse_args()
-    run = _run(args.mode, args.count, args.start, args.low, args.high, args.tokens_file, args.interval)
+    run = _run(args.mode, args.count, args.start, args.low, args.high, args.tokens_file, args.interval, args.stagger)
     print(json.dumps(asyncio.run(run)))
 
 

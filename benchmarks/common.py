@@ -80,7 +80,12 @@ def _wait_until_answering(url: str) -> None:
 
 @contextmanager
 def fake_api(
-    start: float = 0.0, low: float = 0.0, high: float = 0.0, file: Path | None = None, webhooks: Path | None = None
+    start: float = 0.0,
+    low: float = 0.0,
+    high: float = 0.0,
+    file: Path | None = None,
+    webhooks: Path | None = None,
+    stagger: float = 0.0,
 ) -> Iterator[str]:
     command = [
         sys.executable,
@@ -92,6 +97,8 @@ def fake_api(
         str(low),
         "--high",
         str(high),
+        "--stagger",
+        str(stagger),
     ]
     if file is not None:
         command += ["--file", str(file)]

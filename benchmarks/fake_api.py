@@ -16,10 +16,18 @@ from pathlib import Path
 from aiohttp import web
 
 
-def flip_time(story_id: str, start: float, low: float, high: float) -> float:
-    """When a story turns ``success``: a fixed pseudo-random point in ``[start+low, start+high]``."""
+def start_offset(story_id: str, stagger: float) -> float:
+    """When a story's wait begins after the common start: a fixed pseudo-random point in ``[0, stagger]``."""
+    return stagger * int(hashlib.sha256(story_id.encode()).hexdigest()[8:16], 16) / 0xFFFFFFFF
+
+
+def flip_time(story_id: str, start: float, low: float, high: float, stagger: float = 0.0) -> float:
+    """
+    When a story turns ``success``: a fixed pseudo-random point ``low``-``high`` seconds after its
+    wait began (``start`` plus its :func:`start_offset`).
+    """
     fraction = int(hashlib.sha256(story_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return start + low + (high - low) * fraction
+    return start + start_offset(story_id, stagger) + low + (high - low) * fraction
 
 
 def main() -> None:
@@ -27,6 +35,7 @@ def main() -> None:
     parser.add_argument("--start", type=float, default=0.0)
     parser.add_argument("--low", type=float, default=0.0)
     parser.add_argument("--high", type=float, default=0.0)
+    parser.add_argument("--stagger", type=float, default=0.0, help="waits begin up to this long after --start")
     parser.add_argument("--file", type=Path)
     parser.add_argument("--url-file", type=Path, required=True)
     parser.add_argument("--webhooks", type=Path, help="JSON: story id -> webhook URL, called at the flip time")
@@ -36,7 +45,7 @@ def main() -> None:
     async def story(request: web.Request) -> web.Response:
         polls["count"] += 1
         story_id = request.match_info["story_id"]
-        done = time.time() >= flip_time(story_id, args.start, args.low, args.high)
+        done = time.time() >= flip_time(story_id, args.start, args.low, args.high, args.stagger)
         data = {
             "id": story_id,
             "status": "success" if done else "processing",
@@ -57,7 +66,7 @@ def main() -> None:
         app.router.add_get("/file.bin", lambda _r: web.FileResponse(args.file))
 
     async def deliver(client, story_id: str, url: str) -> None:
-        await asyncio.sleep(max(0.0, flip_time(story_id, args.start, args.low, args.high) - time.time()))
+        await asyncio.sleep(max(0.0, flip_time(story_id, args.start, args.low, args.high, args.stagger) - time.time()))
         payload = {"customer_id": "bench", "batch_id": story_id, "status": "success"}
         for _ in range(3):
             try:
