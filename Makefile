@@ -9,10 +9,10 @@ LOWEST_AIRFLOW_VERSION ?= 3.1.8
 PY := $(VENV)/bin/python
 PIP_INSTALL := PIP_DISABLE_PIP_VERSION_CHECK=1 $(PY) -m pip install --quiet --progress-bar off
 PYTEST_ARGS ?=
-# The integration tier waits on sandboxes and Airflow processes more than it computes: three
+# The integration tier waits on sandboxes and Airflow processes more than it computes: four
 # workers on two cores. Each worker has its own AIRFLOW_HOME and database (tests/conftest.py); the
-# tests that start whole Airflow deployments share one worker (xdist_group).
-XDIST ?= -n 3 --dist loadgroup
+# tests of a module that starts whole Airflow deployments share one worker (xdist_group per module).
+XDIST ?= -n 4 --dist loadgroup
 
 .PHONY: install test test-unit test-sandbox test-production test-lowest lint docs demo bench dist clean stubs constraints
 DEMO_DIR := $(CURDIR)/.demo

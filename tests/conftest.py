@@ -51,7 +51,10 @@ class SleepRecorder:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist, the tests that start whole Airflow deployments run one at a time, on one worker."""
+    """
+    Under pytest-xdist, the tests of a module that starts whole Airflow deployments run on one
+    worker, one at a time (they share the module's deployment); two such modules may run at once.
+    """
     for item in items:
         if item.get_closest_marker("processes"):
-            item.add_marker(pytest.mark.xdist_group("airflow-deployments"))
+            item.add_marker(pytest.mark.xdist_group(f"airflow-deployment-{item.module.__name__}"))

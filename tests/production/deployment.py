@@ -140,7 +140,7 @@ class CeleryDeployment:
                 os.killpg(process.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 5  # then SIGKILL: nothing of a test deployment needs a slow shutdown
         for process in self.processes.values():
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
