@@ -23,6 +23,14 @@ from tests.integration.airflow_processes import free_port, kill_tree, start
 TERMINAL_RUN_STATES = {"success", "failed"}
 
 
+def hostname() -> str:
+    """
+    ``[core] hostname_callable`` of the triggerers: their name in this deployment (``triggerer-1``),
+    so the ``job`` table tells which triggerer holds which trigger.
+    """
+    return os.environ["VIMMERSE_TEST_PROCESS_NAME"]
+
+
 class CeleryDeployment:
     """
     Airflow's components over one PostgreSQL database and one Redis broker.
@@ -89,8 +97,13 @@ class CeleryDeployment:
                 self._start(name, [name])
             self.start_worker()
             for number in (1, 2):  # two triggerers on one host: each its own log-server port
-                log_server = {"AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port())}
-                self._start(f"triggerer-{number}", ["triggerer"], log_server)
+                name = f"triggerer-{number}"
+                own = {
+                    "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                    "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.hostname",
+                    "VIMMERSE_TEST_PROCESS_NAME": name,
+                }
+                self._start(name, ["triggerer"], own)
             self._wait_for_api()
         except BaseException:
             self.stop()
