@@ -100,6 +100,22 @@ def executor_airflow(home: Path, extra_env: dict[str, str] | None = None) -> Ite
         kill_tree(server)
 
 
+def task_processes(root) -> list:
+    """The processes under ``root`` (a psutil.Process) running a task's code, not an executor's supervisors."""
+    import psutil
+
+    found = []
+    for child in root.children(recursive=True):
+        try:
+            # A process title set with setproctitle reads back as one string or as words.
+            title = " ".join(part for part in child.cmdline() if part)
+        except psutil.Error:
+            continue
+        if title.startswith("airflow worker -- ") and "LocalExecutor:" not in title:
+            found.append(child)
+    return found
+
+
 def wait_for(condition, timeout: float = 120, every: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

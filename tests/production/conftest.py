@@ -32,6 +32,19 @@ RUNNABLE = [
     "vimmerse_url_to_video",
     "vimmerse_images_to_video",
 ]
+
+
+def _deferred_stories(dag_id: str, count: int, idea: str) -> str:
+    """A DAG of ``count`` deferred one-scene stories that poll only every 5 minutes."""
+    return f"""
+        with DAG("{dag_id}", schedule=None, start_date=START, max_active_tasks={count}):
+            for n in range({count}):
+                VimmerseIdeaToVideoOperator(task_id=f"video_{{n:02d}}", idea=f"{idea} {{n}}",
+                                            scene_count=1, deferrable=True, poll_interval=300,
+                                            vimmerse_conn_id="vimmerse_hooks")
+    """
+
+
 WAITS = 20  #: the webhook drill's deferred stories
 FAILOVER_WAITS = 10  #: deferred while a triggerer is killed
 DAGS = {
@@ -42,20 +55,8 @@ DAGS = {
                                         deferrable=False, vimmerse_conn_id="vimmerse_slow")
     """,
     # Polls and fallback polls 5 minutes apart: only webhooks end these waits in time.
-    "production_webhooks": f"""
-        with DAG("production_webhooks", schedule=None, start_date=START, max_active_tasks={WAITS}):
-            for n in range({WAITS}):
-                VimmerseIdeaToVideoOperator(task_id=f"video_{{n:02d}}", idea=f"A heron waits by the river {{n}}",
-                                            scene_count=1, deferrable=True, poll_interval=300,
-                                            vimmerse_conn_id="vimmerse_hooks")
-    """,
-    "production_failover": f"""
-        with DAG("production_failover", schedule=None, start_date=START, max_active_tasks={FAILOVER_WAITS}):
-            for n in range({FAILOVER_WAITS}):
-                VimmerseIdeaToVideoOperator(task_id=f"video_{{n:02d}}", idea=f"A lark sings at dawn {{n}}",
-                                            scene_count=1, deferrable=True, poll_interval=300,
-                                            vimmerse_conn_id="vimmerse_hooks")
-    """,
+    "production_webhooks": _deferred_stories("production_webhooks", WAITS, "A heron waits by the river"),
+    "production_failover": _deferred_stories("production_failover", FAILOVER_WAITS, "A lark sings at dawn"),
 }
 HEADER = """
 from datetime import timedelta

@@ -18,7 +18,7 @@ from typing import Any
 import psutil
 import requests
 
-from tests.integration.airflow_processes import free_port, kill_tree, start
+from tests.integration.airflow_processes import free_port, kill_tree, start, task_processes
 
 TERMINAL_RUN_STATES = {"success", "failed"}
 
@@ -163,16 +163,7 @@ class CeleryDeployment:
 
     def task_processes(self) -> list[psutil.Process]:
         """The processes running task code under the Celery worker (not its pool's supervisors)."""
-        root = psutil.Process(self.processes["worker"].pid)
-        found = []
-        for child in root.children(recursive=True):
-            try:
-                title = " ".join(part for part in child.cmdline() if part)
-            except psutil.Error:
-                continue
-            if title.startswith("airflow worker -- "):
-                found.append(child)
-        return found
+        return task_processes(psutil.Process(self.processes["worker"].pid))
 
     # The REST API, as a DAG author's tooling would use it.
 

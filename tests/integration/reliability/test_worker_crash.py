@@ -17,7 +17,14 @@ from airflow import __version__ as airflow_version
 from packaging.version import Version
 
 from tests.conftest import API_KEY
-from tests.integration.airflow_processes import executor_airflow, kill_tree, start, start_dag_test, wait_for
+from tests.integration.airflow_processes import (
+    executor_airflow,
+    kill_tree,
+    start,
+    start_dag_test,
+    task_processes,
+    wait_for,
+)
 from tests.integration.conftest import stats
 from tests.integration.sandbox_process import SandboxProcess
 
@@ -36,20 +43,6 @@ def airflow_with_executor(tmp_path_factory):
     home = tmp_path_factory.mktemp("crash-airflow")
     with executor_airflow(home) as env:
         yield home, env
-
-
-def _task_processes(root: psutil.Process) -> list[psutil.Process]:
-    """The processes running a task's code (not the executor's supervisors)."""
-    found = []
-    for child in root.children(recursive=True):
-        try:
-            # A process title set with setproctitle reads back as one string or as words.
-            title = " ".join(part for part in child.cmdline() if part)
-        except psutil.Error:
-            continue
-        if title.startswith("airflow worker -- ") and "LocalExecutor:" not in title:
-            found.append(child)
-    return found
 
 
 def _run_and_crash(home: Path, env: dict, sandbox, dag_id: str, deferrable: bool, kill_when) -> str:
@@ -98,7 +91,7 @@ def test_killed_while_waiting_in_the_worker(airflow_with_executor, tmp_path):
             if not wait_for(lambda: stats(sandbox)["stories_created"] == 1):
                 return False
             time.sleep(0.5)  # recorded in task_state_store, now polling
-            tasks = _task_processes(root)
+            tasks = task_processes(root)
             for task in tasks:
                 task.kill()
             return bool(tasks)
@@ -116,12 +109,12 @@ def test_killed_after_it_deferred(airflow_with_executor, tmp_path):
 
         def kill_on_resume(root: psutil.Process) -> bool:
             # The first task process creates the story and defers; the next one resumes it. Kill that one.
-            if not wait_for(lambda: _task_processes(root), timeout=60):
+            if not wait_for(lambda: task_processes(root), timeout=60):
                 return False
-            first = {p.pid for p in _task_processes(root)}
+            first = {p.pid for p in task_processes(root)}
             resumed: list[psutil.Process] = []
             if not wait_for(
-                lambda: resumed.extend(p for p in _task_processes(root) if p.pid not in first) or resumed, timeout=60
+                lambda: resumed.extend(p for p in task_processes(root) if p.pid not in first) or resumed, timeout=60
             ):
                 return False
             for task in resumed:
