@@ -6,6 +6,7 @@ Audio is mono 16-bit at :data:`SAMPLE_RATE`, handled as ``array('h')`` so no num
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import math
@@ -213,15 +214,21 @@ def tone(seconds: float, key: str, volume: float = 0.2) -> array:
     """Deterministic background music: a soft chord progression chosen by ``key``."""
     digest = hashlib.sha256(key.encode()).digest()
     total = int(seconds * SAMPLE_RATE)
-    out = array("h", bytes(2 * total))
+    out = array("h")
     beat = SAMPLE_RATE // 2
     for start in range(0, total, beat):
-        chord = [_NOTES[(digest[(start // beat) % 32] + k * 2) % len(_NOTES)] for k in range(3)]
-        steps = [2 * math.pi * f / SAMPLE_RATE for f in chord]
-        for n in range(start, min(total, start + beat)):
-            envelope = 1 - (n - start) / beat * 0.6
-            out[n] = int(32767 * volume * envelope * sum(math.sin(step * n) for step in steps) / 3)
+        chord = tuple(_NOTES[(digest[(start // beat) % 32] + k * 2) % len(_NOTES)] for k in range(3))
+        out.extend(_beat(chord, volume)[: total - start])
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _beat(chord: tuple[float, ...], volume: float) -> array:
+    """Half a second of ``chord``, fading: a few dozen chords make every story's music."""
+    beat = SAMPLE_RATE // 2
+    steps = [2 * math.pi * f / SAMPLE_RATE for f in chord]
+    scale = 32767 * volume / 3
+    return array("h", (int(scale * (1 - n / beat * 0.6) * sum(math.sin(s * n) for s in steps)) for n in range(beat)))
 
 
 def mix(base: array, overlay: array, gain: float = 1.0) -> array:
@@ -242,12 +249,17 @@ def fit_length(samples: array, total: int) -> array:
 class _Writer:
     """An MP4 being written: H.264 video at :data:`FPS`, mono AAC audio."""
 
-    def __init__(self, path: Path, size: tuple[int, int]) -> None:
+    def __init__(self, path: Path, size: tuple[int, int], copy_of: Any = None) -> None:
+        """:param copy_of: a video stream whose packets are copied as they are (none encoded here)."""
         self.container = av.open(str(path), "w", format="mp4")
-        self.video = self.container.add_stream("libx264", rate=FPS)
-        self.video.width, self.video.height = size
-        self.video.pix_fmt = "yuv420p"
-        self.video.options = {"preset": "ultrafast", "crf": "28"}
+        self.copying = copy_of is not None
+        if copy_of is not None:
+            self.video = self.container.add_stream_from_template(copy_of)
+        else:
+            self.video = self.container.add_stream("libx264", rate=FPS)
+            self.video.width, self.video.height = size
+            self.video.pix_fmt = "yuv420p"
+            self.video.options = {"preset": "ultrafast", "crf": "28"}
         self.audio = self.container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
         self.frames = 0
 
@@ -269,8 +281,22 @@ class _Writer:
             frame.time_base = Fraction(1, SAMPLE_RATE)
             self.container.mux(self.audio.encode(frame))
 
+    def add_packets(self, clip: Any) -> None:
+        """Append the encoded video of ``clip`` (an open container) after what is written so far."""
+        stream = clip.streams.video[0]
+        offset = round(self.frames / FPS / stream.time_base)
+        for packet in clip.demux(stream):
+            if packet.dts is None:  # the demuxer's end-of-stream marker
+                continue
+            packet.pts += offset
+            packet.dts += offset
+            packet.stream = self.video
+            self.container.mux(packet)
+            self.frames += 1
+
     def close(self) -> None:
-        self.container.mux(self.video.encode(None))
+        if not self.copying:
+            self.container.mux(self.video.encode(None))
         self.container.mux(self.audio.encode(None))
         self.container.close()
 
@@ -282,8 +308,12 @@ def render_clip(image: Image.Image, motion: str, seconds: float, narration: arra
     frames = max(1, round(seconds * FPS))
     writer = _Writer(path, size)
     try:
-        for box in crop_windows(motion, frames, size):
-            writer.add_image(big.resize(size, Image.BILINEAR, box=box))
+        for left, top, right, bottom in crop_windows(motion, frames, size):
+            if round(right - left) == size[0] and round(bottom - top) == size[1]:  # a pan: a crop is enough
+                x, y = round(left), round(top)
+                writer.add_image(big.crop((x, y, x + size[0], y + size[1])))
+            else:
+                writer.add_image(big.resize(size, Image.BILINEAR, box=(left, top, right, bottom)))
         writer.add_audio(fit_length(narration, round(frames / FPS * SAMPLE_RATE)))
     finally:
         writer.close()
@@ -307,30 +337,56 @@ def decode_audio(data_or_path: bytes | Path) -> array:
     return out
 
 
+def _open(source: bytes | Path) -> Any:
+    return av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+
+
+def _copyable(sources: Sequence[bytes | Path]) -> bool:
+    """
+    Whether every source's video can be copied into one file as it is (the sandbox's own clips:
+    H.264 of one size and frame rate, identical parameter sets).
+    """
+    shapes = set()
+    for source in sources:
+        with _open(source) as container:
+            if not container.streams.video:
+                return False
+            stream = container.streams.video[0]
+            codec = stream.codec_context
+            if codec.name != "h264" or stream.average_rate != FPS or codec.width % 2 or codec.height % 2:
+                return False
+            shapes.add((codec.width, codec.height, stream.time_base, bytes(codec.extradata or b"")))
+    return len(shapes) == 1
+
+
 def concat_videos(
     sources: Sequence[bytes | Path], path: Path, music: array | None = None, music_gain: float = 0.35
 ) -> float:
     """
     Join videos end to end (scaled to the first one's size), mix ``music`` under their audio,
-    and write the result to ``path``.
+    and write the result to ``path``. The sandbox's own clips are joined without re-encoding.
 
     :return: the duration of the written video in seconds.
     """
     writer: _Writer | None = None
     audio = array("h")
+    copying = bool(sources) and _copyable(sources)
     try:
         for source in sources:
-            handle = io.BytesIO(source) if isinstance(source, bytes) else str(source)
-            with av.open(handle) as container:
-                clip_frames = 0
-                for frame in container.decode(video=0):
+            with _open(source) as container:
+                before = writer.frames if writer is not None else 0
+                if copying:
+                    if writer is None:
+                        writer = _Writer(path, (0, 0), copy_of=container.streams.video[0])
+                    writer.add_packets(container)
+                for frame in () if copying else container.decode(video=0):
                     if writer is None:
                         writer = _Writer(path, (frame.width - frame.width % 2, frame.height - frame.height % 2))
                     image = frame.to_image()
                     if image.size != (writer.video.width, writer.video.height):
                         image = image.resize((writer.video.width, writer.video.height))
                     writer.add_image(image)
-                    clip_frames += 1
+                clip_frames = (writer.frames if writer is not None else 0) - before
             clip_audio = decode_audio(source if isinstance(source, bytes) else Path(source))
             audio.extend(fit_length(clip_audio, round(clip_frames / FPS * SAMPLE_RATE)))
         if writer is None:
