@@ -140,4 +140,4 @@ dist: install
 	@ls dist/*.whl
 
 clean:
-	rm -rf $(VENV) $(LOWEST_VENV) $(SANDBOX_VENV) docs/_build docs/_generated .pytest_cache .demo
+	rm -rf $(VENV) $(LOWEST_VENV) $(SANDBOX_VENV) docs/_build docs/_generated .pytest_cache .demo .ci-logs
