@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
+# One xdist worker runs both checks, so the second reuses the first's cache (a cold check of Airflow
+# costs about 20 s of CPU).
+pytestmark = pytest.mark.xdist_group("mypy")
 
 GOOD = """
 from airflow.sdk import DAG
