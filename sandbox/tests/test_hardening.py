@@ -11,9 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 from PIL import Image
-from sandbox_helpers import HEADERS, FileHost, Reply, post, post_json, stats, wait
+from sandbox_helpers import API_KEY, HEADERS, FileHost, Reply, post, post_json, stats, wait
 
 from vimmerse_sandbox import net
+from vimmerse_sandbox.pipeline import SandboxConfig
+from vimmerse_sandbox.server import SandboxServer
 
 
 @pytest.mark.parametrize(
@@ -104,7 +106,13 @@ def test_decompression_bombs_are_refused(sandbox):
     assert done["status"] == "fail" and "pixel limit" in done["message"]
 
 
-def test_concurrent_steps_on_one_story_are_charged_once(sandbox):
+def test_concurrent_steps_on_one_story_are_charged_once(tmp_path):
+    # Slow enough that the elements job is still running when the last of the 20 requests lands.
+    with SandboxServer(SandboxConfig(data_dir=tmp_path / "sandbox", api_key=API_KEY, speed=2)) as sandbox:
+        _charged_once(sandbox)
+
+
+def _charged_once(sandbox):
     story = wait(sandbox, post(sandbox, "/story", files=[("idea", (None, "Race"))]).json()["data"]["id"])
     before = stats(sandbox)["credits"]
     with ThreadPoolExecutor(20) as pool:
