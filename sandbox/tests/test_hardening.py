@@ -109,16 +109,12 @@ def test_decompression_bombs_are_refused(sandbox):
 def test_concurrent_steps_on_one_story_are_charged_once(tmp_path):
     # Slow enough that the elements job is still running when the last of the 20 requests lands.
     with SandboxServer(SandboxConfig(data_dir=tmp_path / "sandbox", api_key=API_KEY, speed=2)) as sandbox:
-        _charged_once(sandbox)
-
-
-def _charged_once(sandbox):
-    story = wait(sandbox, post(sandbox, "/story", files=[("idea", (None, "Race"))]).json()["data"]["id"])
-    before = stats(sandbox)["credits"]
-    with ThreadPoolExecutor(20) as pool:
-        codes = list(pool.map(lambda _: post(sandbox, f"/story/{story['id']}/elements").status_code, range(20)))
-    assert codes.count(200) == 1 and codes.count(400) == 19
-    assert before - stats(sandbox)["credits"] == 2  # one elements job
+        story = wait(sandbox, post(sandbox, "/story", files=[("idea", (None, "Race"))]).json()["data"]["id"])
+        before = stats(sandbox)["credits"]
+        with ThreadPoolExecutor(20) as pool:
+            codes = list(pool.map(lambda _: post(sandbox, f"/story/{story['id']}/elements").status_code, range(20)))
+        assert codes.count(200) == 1 and codes.count(400) == 19
+        assert before - stats(sandbox)["credits"] == 2  # one elements job
 
 
 def test_unknown_story_ids_are_checked_before_anything_else(sandbox):

@@ -14,8 +14,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
+
+if TYPE_CHECKING:
+    import psutil
 
 #: Runs one DAG file with ``dag.test(use_executor=True)``: tasks run in their own processes.
 RUNNER = """
@@ -100,8 +104,8 @@ def executor_airflow(home: Path, extra_env: dict[str, str] | None = None) -> Ite
         kill_tree(server)
 
 
-def task_processes(root) -> list:
-    """The processes under ``root`` (a psutil.Process) running a task's code, not an executor's supervisors."""
+def task_processes(root: psutil.Process) -> list[psutil.Process]:
+    """The processes under ``root`` running a task's code, not an executor's supervisors."""
     import psutil
 
     found = []

@@ -374,22 +374,23 @@ def concat_videos(
     try:
         for source in sources:
             with _open(source) as container:
-                before = writer.frames if writer is not None else 0
+                stream = container.streams.video[0]
+                if writer is None:
+                    size = (stream.codec_context.width // 2 * 2, stream.codec_context.height // 2 * 2)
+                    writer = _Writer(path, size, copy_of=stream if copying else None)
+                before = writer.frames
                 if copying:
-                    if writer is None:
-                        writer = _Writer(path, (0, 0), copy_of=container.streams.video[0])
                     writer.add_packets(container)
-                for frame in () if copying else container.decode(video=0):
-                    if writer is None:
-                        writer = _Writer(path, (frame.width - frame.width % 2, frame.height - frame.height % 2))
-                    image = frame.to_image()
-                    if image.size != (writer.video.width, writer.video.height):
-                        image = image.resize((writer.video.width, writer.video.height))
-                    writer.add_image(image)
-                clip_frames = (writer.frames if writer is not None else 0) - before
+                else:
+                    for frame in container.decode(stream):
+                        image = frame.to_image()
+                        if image.size != (writer.video.width, writer.video.height):
+                            image = image.resize((writer.video.width, writer.video.height))
+                        writer.add_image(image)
+                clip_frames = writer.frames - before
             clip_audio = decode_audio(source if isinstance(source, bytes) else Path(source))
             audio.extend(fit_length(clip_audio, round(clip_frames / FPS * SAMPLE_RATE)))
-        if writer is None:
+        if writer is None or not writer.frames:
             raise ValueError("no video frames to concatenate")
         if music is not None and len(music):
             looped = array("h")
