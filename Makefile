@@ -10,8 +10,9 @@ PY := $(VENV)/bin/python
 PIP_INSTALL := PIP_DISABLE_PIP_VERSION_CHECK=1 $(PY) -m pip install --quiet --progress-bar off
 PYTEST_ARGS ?=
 # Four workers on two cores: the integration tier is mostly CPU-bound, and the extra workers fill
-# the time others wait on sandboxes and Airflow processes (measured faster than three). Each worker has its own AIRFLOW_HOME and database (tests/conftest.py); the
-# tests of a module that starts whole Airflow deployments share one worker (xdist_group per module).
+# the time others wait on sandboxes and Airflow processes (measured faster than three).
+# Each worker has its own AIRFLOW_HOME and database (tests/conftest.py); the tests of a module
+# that starts whole Airflow deployments share one worker (xdist_group per module).
 XDIST ?= -n 4 --dist loadgroup
 
 .PHONY: install test test-unit test-sandbox test-production test-lowest lint docs demo bench dist clean stubs constraints

@@ -78,10 +78,9 @@ def get_provider_info() -> dict[str, Any]:
                 "ui-field-behaviour": {
                     "hidden-fields": ["login", "schema"],
                     "relabeling": {"password": "API Key", "host": "API URL"},
-                    # Airflow 3.3's Test button refuses a connection stored without a port.
                     "placeholders": {
                         "host": "https://api.vimmerse.net (default when empty)",
-                        "port": "443 (the API URL's port; the UI's Test button needs it stored)",
+                        "port": "443 (optional: the API URL's port)",
                     },
                 },
                 "conn-fields": {
