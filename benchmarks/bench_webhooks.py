@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, run_json
+from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, run_json, settle_heap
 from benchmarks.fake_api import flip_time, start_offset
 
 POLL_INTERVAL = 30.0  # the default
@@ -76,6 +76,7 @@ async def _run(
 
     relayed = _RelayAnswers(tokens, start, low, high, stagger) if mode == "relay" else None
     watcher = asyncio.ensure_future(watch()) if mode == "burst" else None
+    settle_heap()
     began = time.monotonic()
     cpu = time.process_time()
     statuses = await asyncio.gather(*(wait(i) for i in range(count)))
