@@ -15,7 +15,7 @@ import asyncio
 import json
 import time
 
-from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, rss_bytes, run_json, settle_heap
+from benchmarks.common import BENCH_KEY, Row, env_with_connection, fake_api, rss_bytes, run_json
 from benchmarks.fake_api import flip_time
 
 
@@ -96,7 +96,6 @@ async def _run(count: int, interval: float, start: float, low: float, high: floa
     waits = asyncio.gather(*(wait(i) for i in range(count)))
     # Steady state only: every trigger has looked up its connection and polled once by now.
     await asyncio.sleep(min(interval * 1.5, low))
-    settle_heap()
     cpu = time.process_time()
     polls_before = requests.get(url + "/stats", timeout=5).json()["count"]
     statuses = await waits

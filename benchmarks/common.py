@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import subprocess
@@ -29,19 +28,6 @@ class Row:
     ratio: float
     target: str
     ok: bool
-
-
-def settle_heap() -> None:
-    """
-    Start a CPU window as in a process that has run for hours: its start-up objects long old.
-    In a fresh process, one full collection of the just-imported Airflow heap (about 0.1 s) more or
-    fewer inside a window swings a per-wait figure by 0.5 ms at 200 waits (seen: the same code
-    0.90x and 1.05x polling in two runs). A long-running triggerer seldom collects that heap, as
-    Python collects its oldest generation only once a quarter of it is new. Frozen, it is no
-    longer scanned; what the measured code allocates still is.
-    """
-    gc.collect()
-    gc.freeze()
 
 
 def rss_bytes() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from importlib.metadata import entry_points
 
 import pytest
 
@@ -98,6 +99,8 @@ def test_other_requests_reach_the_api_server_as_sent(path, method, length):
     assert dict(app.scope["headers"])[b"content-length"] == str(length or len(raw)).encode()
 
 
-def test_the_plugin_adds_the_middleware_to_the_api_server():
-    (entry,) = VimmerseConnectionTestPlugin.fastapi_root_middlewares
-    assert entry["middleware"] is ZeroPortMiddleware
+def test_the_provider_declares_the_plugin_that_adds_the_middleware():
+    (entry,) = [e for e in entry_points(group="airflow.plugins") if e.name == "vimmerse_connection_test"]
+    assert entry.load() is VimmerseConnectionTestPlugin
+    (middleware,) = VimmerseConnectionTestPlugin.fastapi_root_middlewares
+    assert middleware["middleware"] is ZeroPortMiddleware
