@@ -109,9 +109,11 @@ def decide(
     """
     changed = False
     story: VimmerseStory | None = None
-    if state.started is None:
+    started = state.started
+    if started is None:
+        started = now
         state = replace(state, started=now)
-    if isinstance(result, VimmerseNotFoundError) and now - state.started >= not_found_grace:
+    if isinstance(result, VimmerseNotFoundError) and now - started >= not_found_grace:
         message = f"Story {story_id} does not exist (HTTP 404); it may have been deleted."
         return Decision(NOT_FOUND, state, message=message)
     if isinstance(result, Exception):

@@ -145,7 +145,8 @@ def _public_members(cls: type, skip: Iterable[str] = ()) -> list[str]:
             continue
         if isinstance(member, (property, cached_property)):
             function = member.fget if isinstance(member, property) else member.func
-            lines += ["    @property", _render(name, inspect.signature(function))]
+            if function is not None:  # a property always has a getter here; mypy cannot know
+                lines += ["    @property", _render(name, inspect.signature(function))]
         elif isinstance(member, staticmethod):
             lines += ["    @staticmethod", _render(name, inspect.signature(member.__func__))]
         elif inspect.isfunction(member):

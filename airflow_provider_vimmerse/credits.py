@@ -173,10 +173,11 @@ class VimmerseCreditBudget:
     writing the Variable; the budget is then overshot by at most that task's reservation.
 
     :param name: the budget's name (letters, digits, ``_``, ``-``).
-    :param daily_credits: the most credits the tasks naming it may reserve and spend per UTC day.
+    :param daily_credits: the most credits the tasks naming it may reserve and spend per UTC day
+        (a whole number, or a string of one as a template renders it).
     """
 
-    def __init__(self, name: str, daily_credits: int) -> None:
+    def __init__(self, name: str, daily_credits: int | str) -> None:
         if not isinstance(name, str) or not name or not all(c.isalnum() or c in "_-" for c in name):
             raise v.VimmerseInvalidParameterError("daily_budget", name, "a name of letters, digits, '_' or '-'")
         self.name = name

@@ -392,7 +392,8 @@ def _read_within(response: requests.Response, seconds: float, limit: int = MAX_A
     from requests.exceptions import ReadTimeout
 
     deadline = time.monotonic() + seconds
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = response.raw.read1(64 * 1024, decode_content=True)
         if not chunk:

@@ -72,16 +72,14 @@ class VimmerseAsyncHook(_VimmerseConnection, BaseHook):
         self._client: aiohttp.ClientSession | None = None
 
     async def _read_settings(self) -> ConnectionSettings:
-        try:
-            from airflow.providers.common.compat.connection import get_async_connection
-        except ImportError:  # pragma: no cover - an older common-compat
-            get_async_connection = None
         with _missing_connection(self.vimmerse_conn_id):
-            if get_async_connection is not None:
+            try:
+                from airflow.providers.common.compat.connection import get_async_connection
+            except ImportError:  # pragma: no cover - an older common-compat
+                connection = await self.aget_connection(self.vimmerse_conn_id)
+            else:
                 # Works around Airflow < 3.3.2, whose aget_connection can deadlock the event loop.
                 connection = await get_async_connection(self.vimmerse_conn_id, hook=self)
-            else:  # pragma: no cover
-                connection = await self.aget_connection(self.vimmerse_conn_id)
             return ConnectionSettings.from_connection(connection)
 
     async def __aenter__(self) -> VimmerseAsyncHook:
@@ -94,7 +92,7 @@ class VimmerseAsyncHook(_VimmerseConnection, BaseHook):
             timeout=aiohttp.ClientTimeout(
                 total=settings.connect_timeout + settings.timeout, sock_connect=settings.connect_timeout
             ),
-            connector=aiohttp.TCPConnector(ssl=None if settings.verify_ssl else False),
+            connector=aiohttp.TCPConnector(ssl=settings.verify_ssl),
             # Proxy variables are read per request when trusted (0.8 ms of CPU per poll in
             # docs/performance.md): only when some are set.
             trust_env=bool(getproxies()),
@@ -135,7 +133,7 @@ class VimmerseAsyncHook(_VimmerseConnection, BaseHook):
                 raise VimmerseConfigurationError(
                     f"{method} {path} could not be sent ({type(err).__name__}): check the connection's host and key."
                 ) from None
-            if failure is None and status < 300:
+            if status is not None and status < 300:
                 if not complete:
                     raise oversized_answer(method, path, charges=charges)
                 return body

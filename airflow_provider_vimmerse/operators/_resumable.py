@@ -77,6 +77,8 @@ class _ResumableStory(ResumableJobMixin):
         _deadline: float | None
         _webhook: WebhookToken | None
         _story_id: str
+        vimmerse_conn_id: str
+        daily_budget_credits: int | str
 
         def api_arguments(self) -> dict[str, Any]: ...
         def submit(self, hook: VimmerseHook) -> VimmerseStory: ...
@@ -240,7 +242,8 @@ class _ResumableStory(ResumableJobMixin):
         from airflow_provider_vimmerse.credits import VimmerseCreditBudget
 
         name = getattr(self, "daily_budget", None)
-        return VimmerseCreditBudget(name, getattr(self, "daily_budget_credits", None)) if name else None
+        # An operator with a daily_budget has daily_budget_credits (checked in its constructor).
+        return VimmerseCreditBudget(name, self.daily_budget_credits) if name else None
 
     def _reserve_budget(self, context: Context, credits: int | None) -> VimmerseCreditBudget | None:
         """Reserve this story's credits in the task's daily budget, if it names one (before sending)."""
@@ -270,6 +273,8 @@ class _ResumableStory(ResumableJobMixin):
     def _mark_returned(self, context: Context, story_id: str) -> None:
         """Handed downstream: a later run of this task instance (a clear) makes a new story."""
         store = context.get("task_state_store") if self.durable else None
-        record = store.get(self.external_id_key) if store is not None else None
+        if store is None:
+            return
+        record = store.get(self.external_id_key)
         if isinstance(record, dict) and record.get("story_id") == story_id:
             store.set(self.external_id_key, {**record, "returned": True})

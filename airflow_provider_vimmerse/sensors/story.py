@@ -88,7 +88,10 @@ class VimmerseStorySensor(BaseSensorOperator):
         store = context.get("task_state_store")
         if store is not None:
             # Reschedule mode starts a new process per poke: the error count lives in the store.
-            self._poll_state = PollState(errors=int(store.get(_ERRORS_KEY) or 0), progress=self._poll_state.progress)
+            errors = store.get(_ERRORS_KEY)
+            self._poll_state = PollState(
+                errors=errors if isinstance(errors, int) else 0, progress=self._poll_state.progress
+            )
         result: VimmerseStory | Exception
         try:
             result = self.hook.get_story(self.story_id)

@@ -1,4 +1,7 @@
-"""What a DAG author's tools see: mypy (through the package's stubs and py.typed) and Airflow's DAG parser."""
+"""
+What a DAG author's tools see: mypy (through the package's stubs and py.typed), Airflow's DAG parser;
+and mypy on the provider's own code.
+"""
 
 from __future__ import annotations
 
@@ -90,3 +93,10 @@ def test_the_dag_parser_reports_a_bad_argument_by_name(tmp_path, call, named):
     )
     bag = DagBag(dag_folder=str(tmp_path))
     assert bag.dags == {} and named in "\n".join(bag.import_errors.values())
+
+
+def test_the_provider_itself_type_checks(mypy_cache, monkeypatch):
+    api = pytest.importorskip("mypy.api", reason="mypy comes with the lint extra")
+    monkeypatch.chdir(ROOT)
+    out, _err, status = api.run(["airflow_provider_vimmerse", "--cache-dir", str(mypy_cache)])
+    assert status == 0, out
