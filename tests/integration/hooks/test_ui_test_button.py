@@ -74,7 +74,7 @@ def _press_test(api_server, connection_id: str, host: str, port: str, password: 
 @pytest.mark.parametrize("with_port", [True, False], ids=["port-stored", "no-port"])
 def test_the_test_button_accepts_a_good_connection(api_server, sandbox, with_port):
     # Without a port the UI sends port 0, which Airflow 3.3 refuses unless our plugin's middleware
-    # leaves it out (airflow_provider_vimmerse.plugins.connection_test).
+    # leaves it out (airflow_provider_vimmerse.plugins.connection_test_port).
     port = sandbox.url.rsplit(":", 1)[1] if with_port else ""
     result = _press_test(api_server, f"vimmerse_good_{with_port}", sandbox.url, port, API_KEY)
     assert result["status"] is True, result

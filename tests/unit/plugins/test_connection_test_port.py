@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 
 import pytest
 
-from airflow_provider_vimmerse.plugins.connection_test import (
+from airflow_provider_vimmerse.plugins.connection_test_port import (
     VimmerseConnectionTestPlugin,
     ZeroPortMiddleware,
     without_zero_port,
