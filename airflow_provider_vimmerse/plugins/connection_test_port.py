@@ -17,6 +17,8 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowPlugin
 
+from airflow_provider_vimmerse.plugins._asgi import read_body
+
 __all__ = ["VimmerseConnectionTestPlugin", "ZeroPortMiddleware", "without_zero_port"]
 
 CONN_TYPE = "vimmerse"
@@ -50,13 +52,9 @@ class ZeroPortMiddleware:
         if not self._is_test_request(scope):
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away: nothing to test
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
+        body = await read_body(receive, MAX_BODY_BYTES)
+        if body is None:  # the client went away: nothing to test
+            return
         body = without_zero_port(body)
         headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))

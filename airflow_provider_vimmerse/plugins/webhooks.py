@@ -32,6 +32,7 @@ from airflow_provider_vimmerse._webhooks import (
     parse_payload,
     webhook_target,
 )
+from airflow_provider_vimmerse.plugins._asgi import read_body
 
 __all__ = ["VimmerseWebhookPlugin"]
 
@@ -141,12 +142,9 @@ class WebhookApp:
         elif int(length) > MAX_BODY_BYTES:
             status, text = 413, f"the body is over {MAX_BODY_BYTES} bytes"
         else:
-            body = b""
-            more = True
-            while more and len(body) <= MAX_BODY_BYTES:
-                message = await receive()
-                body += message.get("body", b"")
-                more = message.get("more_body", False)
+            body = await read_body(receive, MAX_BODY_BYTES)
+            if body is None:  # the sender went away: no one to answer
+                return
             status, text = await self.receiver.handle(scope["method"], path.split("?", 1)[0], body[:MAX_BODY_BYTES])
         data = text.encode()
         await send(

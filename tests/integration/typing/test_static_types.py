@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-# One xdist worker runs both checks, so the second reuses the first's cache (a cold check of Airflow
+# One xdist worker runs the mypy checks, so the later ones reuse the first's cache (a cold check of Airflow
 # costs about 20 s of CPU).
 pytestmark = pytest.mark.xdist_group("mypy")
 
